@@ -1,0 +1,1 @@
+"""Backfills: planner (partitions x sub-DAG), state store, executor (workers, retries, resume)."""

@@ -1,0 +1,1 @@
+"""Compiled-DAG checks for CI: SQL validity, DAG rules, breaking changes, reporters."""

@@ -1,0 +1,192 @@
+"""The `overclock` command: parse flags, call into `framework`, render. No logic lives here.
+
+Imports of anything heavy (dbt, duckdb, numpy, rich) happen inside the commands, so that `overclock --help`
+and the compile cache's fast path start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+from framework.config import ConfigError, Settings
+
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """An error the user can act on: printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
+    error = UserError(message)
+    error.exit_code = exit_code
+    raise error
+
+
+# --- options shared by every command that talks to a project -----------------------------------------------
+
+def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--project-dir", type=click.Path(file_okay=False), help="dbt project folder (default: ./project of this repository)."),
+        click.option("--profiles-dir", type=click.Path(file_okay=False), help="folder holding profiles.yml (default: the project's, else ~/.dbt)."),
+        click.option("-t", "--target", help="profile target: local (DuckDB, default), postgres, bigquery."),
+        click.option("--namespace", help="write into this namespace (default: $OVERCLOCK_NAMESPACE, ci_<run>, dev_<user>)."),
+        click.option("--prod", "production", is_flag=True, help="write into production (explicit, guarded)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("-s", "--select", "select", multiple=True, help="dbt selection (repeatable)."),
+        click.option("--exclude", multiple=True, help="dbt exclusion (repeatable)."),
+        click.option("--selector", help="a named selector from selectors.yml."),
+        click.option("--vars", help="YAML dict of project vars, as in dbt."),
+        click.option("--threads", type=int, help="dbt threads."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def settings_from(options: dict[str, Any]) -> Settings:
+    from framework.config import resolve_settings
+    from framework.namespaces.naming import NamespaceError
+
+    try:
+        return resolve_settings(
+            project_dir=options.get("project_dir"),
+            profiles_dir=options.get("profiles_dir"),
+            target=options.get("target"),
+            namespace=options.get("namespace"),
+            production=bool(options.get("production")),
+        )
+    except (ConfigError, NamespaceError) as exc:
+        fail(str(exc))
+
+
+def selection_args(options: dict[str, Any]) -> list[str]:
+    args: list[str] = []
+    if options.get("select"):
+        args += ["--select", *options["select"]]
+    if options.get("exclude"):
+        args += ["--exclude", *options["exclude"]]
+    if options.get("selector"):
+        args += ["--selector", options["selector"]]
+    if options.get("vars"):
+        args += ["--vars", options["vars"]]
+    if options.get("threads"):
+        args += ["--threads", str(options["threads"])]
+    if options.get("full_refresh"):
+        args += ["--full-refresh"]
+    return args
+
+
+def run_and_report(settings: Settings, command: Sequence[str], extra: Sequence[str]) -> None:
+    from framework.dbt import run_dbt
+    from framework.reporting import render_node_results
+
+    invocation = run_dbt(settings, command, extra)
+    render_node_results(invocation.results, title=f"overclock {command[0]} · {settings.target.name} · {settings.namespace}")
+    if not invocation.success:
+        fail(invocation.error or "dbt failed", invocation.exit_code)
+
+
+# --- the commands ------------------------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="overclock")
+def cli() -> None:
+    """Overclock: dbt for large teams — compile cache, namespaces, backfills and CI checks."""
+
+
+def _dbt_command(name: str, help_text: str, full_refresh: bool) -> None:
+    @project_options
+    @selection_options
+    @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+    def command(dbt_args: tuple[str, ...], **options: Any) -> None:
+        settings = settings_from(options)
+        run_and_report(settings, [name], [*selection_args(options), *dbt_args])
+
+    if full_refresh:
+        command = click.option("--full-refresh", is_flag=True, help="rebuild incremental models from scratch.")(command)
+    cli.command(name, help=help_text + " Extra dbt flags may follow `--`.", context_settings={"ignore_unknown_options": True})(command)
+
+
+_dbt_command("build", "Build models, seeds, snapshots and run tests, in DAG order.", full_refresh=True)
+_dbt_command("run", "Build models.", full_refresh=True)
+_dbt_command("test", "Run data tests and unit tests.", full_refresh=False)
+_dbt_command("compile", "Compile models to SQL (target/compiled, target/manifest.json).", full_refresh=False)
+
+
+@cli.command("ls")
+@project_options
+@selection_options
+@click.option("--resource-type", multiple=True, help="model, test, seed, source, ...")
+def ls_command(resource_type: tuple[str, ...], **options: Any) -> None:
+    """List the project's nodes (dbt ls)."""
+    from framework.dbt import run_dbt
+
+    settings = settings_from(options)
+    extra = selection_args(options)
+    for kind in resource_type:
+        extra += ["--resource-type", kind]
+    invocation = run_dbt(settings, ["ls"], extra)
+    if not invocation.success:
+        fail(invocation.error or "dbt ls failed", invocation.exit_code)
+
+
+@cli.command("demo-data")
+@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True, help="size multiplier.")
+@click.option("--seed", type=int, default=42, show_default=True, help="random seed: the same seed gives identical files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="output folder (default: the project's data folder).")
+@click.option("--if-missing", is_flag=True, help="do nothing if the data is already there.")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="dbt project folder.")
+def demo_data_command(scale: int, seed: int, out_dir: str | None, if_missing: bool, project_dir: str | None) -> None:
+    """Generate deterministic raw data for the four demo domains."""
+    from pathlib import Path
+
+    from framework.config import resolve_project
+    from framework.demo_data import generate_all, is_generated
+    from framework.reporting import render_demo_data
+
+    try:
+        target_dir = Path(out_dir) if out_dir else resolve_project(project_dir).data_dir
+    except ConfigError as exc:
+        fail(str(exc))
+    if if_missing and is_generated(target_dir):
+        click.echo(f"demo data already in {target_dir}; leaving it")
+        return
+    summary = generate_all(target_dir, scale=scale, seed=seed)
+    render_demo_data(summary, target_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="overclock", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: one readable line, never a bare traceback
+        if os.environ.get("OVERCLOCK_DEBUG"):
+            raise
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc} (set OVERCLOCK_DEBUG=1 for the traceback)", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Partial DAG compilation: fingerprints, content-addressed cache, fast renderer, artifact writer."""

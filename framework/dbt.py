@@ -1,0 +1,161 @@
+"""The only module that invokes dbt.
+
+In process through `dbtRunner` for the CLI (one invocation at a time: dbtRunner is not safe for concurrent
+use in one process), or as a subprocess where isolation is needed (parallel workers, killable runs).
+dbt is imported lazily: importing it costs about two seconds, which the compile cache's fast path avoids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework.config import Settings
+
+# dbt's exit codes (dbt.cli.exceptions): 0 ok, 1 a node failed, 2 usage or internal error. We keep them.
+EXIT_OK, EXIT_FAILURE, EXIT_ERROR = 0, 1, 2
+
+
+class DbtError(Exception):
+    """dbt could not run: bad project, bad selection, bad flags. Exit code 2."""
+
+
+@dataclass
+class DbtInvocation:
+    """What happened when dbt ran: the exit code, the per-node results, and why it failed if it did."""
+
+    exit_code: int
+    results: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    unmatched_selectors: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+def dbt_args(settings: Settings, command: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    """Arguments for a dbt command with our project, profiles and target filled in."""
+    return [
+        *command,
+        "--project-dir",
+        str(settings.project.project_dir),
+        "--profiles-dir",
+        str(settings.project.profiles_dir),
+        "--target",
+        settings.target.name,
+        *extra,
+    ]
+
+
+@contextlib.contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """Set the variables our profiles and macros read, and put them back afterwards."""
+    updates = settings.dbt_env()
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _first_line(message: str) -> str:
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    # dbt's compilation errors start with a generic line; the specific cause follows.
+    for line in lines:
+        if not line.lower().startswith(("compilation error", "runtime error", "parsing error")):
+            return line
+    return lines[0] if lines else "dbt failed without a message"
+
+
+def _node_results(result: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for node_result in getattr(result, "results", None) or []:
+        node = getattr(node_result, "node", None)
+        rows.append(
+            {
+                "unique_id": getattr(node, "unique_id", None),
+                "name": getattr(node, "name", None),
+                "resource_type": str(getattr(node, "resource_type", "")),
+                "status": str(getattr(node_result, "status", "")),
+                "message": getattr(node_result, "message", None),
+                "execution_time": getattr(node_result, "execution_time", None),
+            }
+        )
+    return rows
+
+
+def run_dbt(
+    settings: Settings,
+    command: Sequence[str],
+    extra: Sequence[str] = (),
+    manifest: Any = None,
+    fail_on_unmatched_selection: bool = True,
+) -> DbtInvocation:
+    """Run a dbt command in this process and translate the outcome into a `DbtInvocation`."""
+    from dbt.cli.main import dbtRunner
+
+    unmatched: list[str] = []
+
+    def on_event(event: Any) -> None:
+        if event.info.name == "NoNodesForSelectionCriteria":
+            unmatched.append(getattr(event.data, "spec_raw", "?"))
+
+    runner = dbtRunner(manifest=manifest, callbacks=[on_event])
+    args = dbt_args(settings, command, extra)
+    with dbt_environment(settings):
+        outcome = runner.invoke(args)
+    results = _node_results(outcome.result)
+    if fail_on_unmatched_selection and unmatched:
+        selectors = ", ".join(sorted(set(unmatched)))
+        return DbtInvocation(
+            EXIT_ERROR,
+            results,
+            f"selection '{selectors}' matches no model: check the name with `overclock ls`",
+            unmatched,
+        )
+    if outcome.exception is not None:
+        return DbtInvocation(EXIT_ERROR, results, _first_line(str(outcome.exception)), unmatched)
+    if not outcome.success:
+        failed = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+        what = ", ".join(str(r["name"]) for r in failed[:5]) or "see the log above"
+        return DbtInvocation(EXIT_FAILURE, results, f"{len(failed)} node(s) failed: {what}", unmatched)
+    return DbtInvocation(EXIT_OK, results, None, unmatched)
+
+
+def dbt_executable() -> str:
+    """The `dbt` script of the running interpreter's environment (dagster-dbt and workers need a path)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt_subprocess(
+    settings: Settings,
+    command: Sequence[str],
+    extra: Sequence[str] = (),
+    capture: bool = True,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt in a child process, isolated from this one (its own adapter connections and globals)."""
+    env = {**os.environ, **settings.dbt_env()}
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [dbt_executable(), *dbt_args(settings, command, extra)],
+        env=env,
+        capture_output=capture,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,1 @@
+"""Per-developer namespaces: naming, deferral to production, listing and garbage collection."""

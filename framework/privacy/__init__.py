@@ -1,0 +1,1 @@
+"""Differentially private partition selection: calibration, bounding, weighting, noise, thresholds."""

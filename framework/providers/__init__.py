@@ -1,0 +1,1 @@
+"""What differs per engine and is not a dbt macro: state tables, listing and dropping schemas."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: real engines (DuckDB files, a PostgreSQL cluster, the BigQuery emulator), isolated dirs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import BigQueryEmulator, PostgresServer, bigquery_emulator, postgres_server
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL cluster per test worker, on 127.0.0.1, stopped at the end."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bigquery() -> Iterator[BigQueryEmulator]:
+    """One BigQuery emulator per test worker, on 127.0.0.1, stopped at the end."""
+    with bigquery_emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def overclock_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated Overclock state folder (warehouse file, caches) for one test."""
+    home = tmp_path / "overclock-home"
+    monkeypatch.setenv("OVERCLOCK_HOME", str(home))
+    monkeypatch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
+    return home
