@@ -19,28 +19,40 @@ EXIT_USAGE = 2
 
 
 class UserError(click.ClickException):
-    """An error the user can act on: printed as one line, exit code 2."""
+    """An error the user can act on: printed as one line; exit code 2 unless a node failed (1)."""
 
-    exit_code = EXIT_USAGE
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
 def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
-    error = UserError(message)
-    error.exit_code = exit_code
-    raise error
+    raise UserError(message, exit_code)
 
 
 # --- options shared by every command that talks to a project -----------------------------------------------
 
+
 def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--project-dir", type=click.Path(file_okay=False), help="dbt project folder (default: ./project of this repository)."),
-        click.option("--profiles-dir", type=click.Path(file_okay=False), help="folder holding profiles.yml (default: the project's, else ~/.dbt)."),
+        click.option(
+            "--project-dir",
+            type=click.Path(file_okay=False),
+            help="dbt project folder (default: ./project of this repository).",
+        ),
+        click.option(
+            "--profiles-dir",
+            type=click.Path(file_okay=False),
+            help="folder holding profiles.yml (default: the project's, else ~/.dbt).",
+        ),
         click.option("-t", "--target", help="profile target: local (DuckDB, default), postgres, bigquery."),
-        click.option("--namespace", help="write into this namespace (default: $OVERCLOCK_NAMESPACE, ci_<run>, dev_<user>)."),
+        click.option(
+            "--namespace",
+            help="write into this namespace (default: $OVERCLOCK_NAMESPACE, ci_<run>, dev_<user>).",
+        ),
         click.option("--prod", "production", is_flag=True, help="write into production (explicit, guarded)."),
     ]
     for option in reversed(options):
@@ -99,12 +111,15 @@ def run_and_report(settings: Settings, command: Sequence[str], extra: Sequence[s
     from framework.reporting import render_node_results
 
     invocation = run_dbt(settings, command, extra)
-    render_node_results(invocation.results, title=f"overclock {command[0]} · {settings.target.name} · {settings.namespace}")
+    render_node_results(
+        invocation.results, title=f"overclock {command[0]} · {settings.target.name} · {settings.namespace}"
+    )
     if not invocation.success:
         fail(invocation.error or "dbt failed", invocation.exit_code)
 
 
 # --- the commands ------------------------------------------------------------------------------------------
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="overclock")
@@ -121,8 +136,14 @@ def _dbt_command(name: str, help_text: str, full_refresh: bool) -> None:
         run_and_report(settings, [name], [*selection_args(options), *dbt_args])
 
     if full_refresh:
-        command = click.option("--full-refresh", is_flag=True, help="rebuild incremental models from scratch.")(command)
-    cli.command(name, help=help_text + " Extra dbt flags may follow `--`.", context_settings={"ignore_unknown_options": True})(command)
+        command = click.option(
+            "--full-refresh", is_flag=True, help="rebuild incremental models from scratch."
+        )(command)
+    cli.command(
+        name,
+        help=help_text + " Extra dbt flags may follow `--`.",
+        context_settings={"ignore_unknown_options": True},
+    )(command)
 
 
 _dbt_command("build", "Build models, seeds, snapshots and run tests, in DAG order.", full_refresh=True)
@@ -150,11 +171,24 @@ def ls_command(resource_type: tuple[str, ...], **options: Any) -> None:
 
 @cli.command("demo-data")
 @click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True, help="size multiplier.")
-@click.option("--seed", type=int, default=42, show_default=True, help="random seed: the same seed gives identical files.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="output folder (default: the project's data folder).")
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="random seed: the same seed gives identical files.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="output folder (default: the project's data folder).",
+)
 @click.option("--if-missing", is_flag=True, help="do nothing if the data is already there.")
 @click.option("--project-dir", type=click.Path(file_okay=False), help="dbt project folder.")
-def demo_data_command(scale: int, seed: int, out_dir: str | None, if_missing: bool, project_dir: str | None) -> None:
+def demo_data_command(
+    scale: int, seed: int, out_dir: str | None, if_missing: bool, project_dir: str | None
+) -> None:
     """Generate deterministic raw data for the four demo domains."""
     from pathlib import Path
 
@@ -184,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # the last line of defence: one readable line, never a bare traceback
         if os.environ.get("OVERCLOCK_DEBUG"):
             raise
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc} (set OVERCLOCK_DEBUG=1 for the traceback)", err=True)
+        click.echo(
+            f"error: internal error: {type(exc).__name__}: {exc} (set OVERCLOCK_DEBUG=1 for the traceback)",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
 
 

@@ -32,10 +32,7 @@ class Project:
     profiles_dir: Path
     home: Path  # Overclock's state: warehouse file, caches, backfill state for DuckDB
     data_dir: Path  # raw demo data, read by the sources
-
-    @property
-    def target_path(self) -> Path:
-        return self.project_dir / "target"
+    target_path: Path  # dbt's artifacts: manifest.json, compiled SQL, partial parse state
 
     @property
     def manifest_path(self) -> Path:
@@ -114,7 +111,11 @@ def resolve_project(
     base = REPO_ROOT if project == DEFAULT_PROJECT_DIR else project
     home = Path(env.get("OVERCLOCK_HOME") or base / ".overclock").resolve()
     data = Path(env.get("OVERCLOCK_DATA_DIR") or base / "data").resolve()
-    return Project(project_dir=project, profiles_dir=profiles, home=home, data_dir=data)
+    # dbt reads DBT_TARGET_PATH itself; we resolve it the same way so that our artifacts sit beside dbt's.
+    target_path = Path(env.get("DBT_TARGET_PATH") or project / "target").resolve()
+    return Project(
+        project_dir=project, profiles_dir=profiles, home=home, data_dir=data, target_path=target_path
+    )
 
 
 def _render_profile_value(value: Any, env: Mapping[str, str]) -> Any:
@@ -133,7 +134,9 @@ def _render_profile_value(value: Any, env: Mapping[str, str]) -> Any:
     return jinja2.Environment().from_string(value).render(env_var=env_var)
 
 
-def resolve_target(project: Project, target_name: str | None = None, env: Mapping[str, str] | None = None) -> Target:
+def resolve_target(
+    project: Project, target_name: str | None = None, env: Mapping[str, str] | None = None
+) -> Target:
     import yaml
 
     env = os.environ if env is None else env

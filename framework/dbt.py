@@ -50,6 +50,8 @@ def dbt_args(settings: Settings, command: Sequence[str], extra: Sequence[str] = 
         str(settings.project.profiles_dir),
         "--target",
         settings.target.name,
+        "--target-path",
+        str(settings.project.target_path),
         *extra,
     ]
 

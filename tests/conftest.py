@@ -35,5 +35,8 @@ def overclock_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated Overclock state folder (warehouse file, caches) for one test."""
     home = tmp_path / "overclock-home"
     monkeypatch.setenv("OVERCLOCK_HOME", str(home))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(home / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(home / "logs"))
     monkeypatch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv("OVERCLOCK_NAMESPACE", raising=False)
     return home

@@ -76,7 +76,9 @@ def _postgres_bin() -> Path:
     found = shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
-    raise RuntimeError("PostgreSQL server binaries not found: run `make system-deps` (Debian package postgresql)")
+    raise RuntimeError(
+        "PostgreSQL server binaries not found: run `make system-deps` (Debian package postgresql)"
+    )
 
 
 @contextlib.contextmanager
@@ -98,7 +100,18 @@ def postgres_server() -> Iterator[PostgresServer]:
     )
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off -c max_connections=200"
     subprocess.run(
-        [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        [
+            *prefix,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )
@@ -109,7 +122,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
 
@@ -144,7 +158,7 @@ def emulator_executable() -> Path:
 def bigquery_emulator() -> Iterator[BigQueryEmulator]:
     """`crucible serve --dialect bigquery` on a free port, in memory; stopped afterwards."""
     port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="overclock-bq-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="overclock-bq-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [str(emulator_executable()), "serve", "--dialect", "bigquery", "--port", str(port)],
         stdout=log,
@@ -156,7 +170,9 @@ def bigquery_emulator() -> Iterator[BigQueryEmulator]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/bigquery/v2/projects/local-project/datasets", timeout=2)
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/bigquery/v2/projects/local-project/datasets", timeout=2
+                )
                 break
             except urllib.error.HTTPError:
                 break
