@@ -1,0 +1,79 @@
+"""BigQuery: datasets are schemas. Works against real BigQuery and the local emulator alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from framework.providers.base import Provider, SchemaInfo
+from framework.providers.postgres import resolved_output
+
+
+class BigQueryProvider(Provider):
+    engine = "bigquery"
+    dialect = "bigquery"
+
+    def __init__(self, settings: Any) -> None:
+        from google.api_core.client_options import ClientOptions
+        from google.cloud import bigquery
+
+        super().__init__(settings)
+        output = resolved_output(settings)
+        self.project = str(output.get("project") or output.get("database"))
+        self.location = output.get("location") or None
+        endpoint = output.get("api_endpoint") or None
+        credentials: Any = None
+        if output.get("method") == "oauth-secrets":
+            from google.oauth2.credentials import Credentials
+
+            credentials = Credentials(token=output.get("token"))
+        self.client = bigquery.Client(
+            project=self.project,
+            credentials=credentials,
+            location=self.location,
+            client_options=ClientOptions(api_endpoint=endpoint) if endpoint else None,
+        )
+
+    @property
+    def database(self) -> str | None:
+        return self.project
+
+    def close(self) -> None:
+        self.client.close()
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> None:
+        self.client.query(sql, job_config=_job_config(parameters)).result()
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return [
+            tuple(row.values()) for row in self.client.query(sql, job_config=_job_config(parameters)).result()
+        ]
+
+    def list_schemas(self, prefix: str = "") -> list[SchemaInfo]:
+        infos = []
+        for dataset in self.client.list_datasets(self.project):
+            if not dataset.dataset_id.startswith(prefix):
+                continue
+            tables = list(self.client.list_tables(dataset.reference))
+            sizes = [self.client.get_table(t.reference).num_bytes for t in tables if t.table_type == "TABLE"]
+            known = [s for s in sizes if s is not None]
+            size = sum(known) if known and len(known) == len(sizes) else None
+            infos.append(SchemaInfo(dataset.dataset_id, len(tables), size))
+        return sorted(infos, key=lambda info: info.name)
+
+    def drop_schema(self, name: str) -> None:
+        self.client.delete_dataset(f"{self.project}.{name}", delete_contents=True, not_found_ok=True)
+
+
+def _job_config(parameters: Sequence[Any] | None) -> Any:
+    if not parameters:
+        return None
+    from google.cloud import bigquery
+
+    types = {bool: "BOOL", int: "INT64", float: "FLOAT64", str: "STRING"}
+    return bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter(None, types.get(type(value), "STRING"), value)
+            for value in parameters
+        ]
+    )

@@ -1,0 +1,49 @@
+"""DuckDB: the local warehouse file. One writing process per file, so no concurrent writers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from framework.providers.base import Provider, SchemaInfo
+
+
+class DuckDBProvider(Provider):
+    engine = "duckdb"
+    dialect = "duckdb"
+    supports_concurrent_writers = False
+    reports_sizes = False  # DuckDB reports sizes per database file, not per schema
+
+    def __init__(self, settings: Any, read_only: bool = False) -> None:
+        import duckdb
+
+        super().__init__(settings)
+        path = settings.duckdb_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = duckdb.connect(str(path), read_only=read_only)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> None:
+        self.connection.execute(sql, parameters or [])
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.execute(sql, parameters or []).fetchall()]
+
+    def list_schemas(self, prefix: str = "") -> list[SchemaInfo]:
+        rows = self.query(
+            """
+            select s.schema_name, count(t.table_name)
+            from information_schema.schemata s
+            left join information_schema.tables t
+              on t.table_schema = s.schema_name and t.table_catalog = s.catalog_name
+            where s.catalog_name = current_database() and starts_with(s.schema_name, ?)
+            group by 1 order by 1
+            """,
+            [prefix],
+        )
+        return [SchemaInfo(name, int(count), None) for name, count in rows]
+
+    def drop_schema(self, name: str) -> None:
+        self.execute(f"drop schema if exists {self.quote(name)} cascade")
