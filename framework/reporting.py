@@ -14,20 +14,22 @@ def console() -> Any:
 
 
 def render_node_results(results: list[dict[str, Any]], title: str) -> None:
-    """A summary of what dbt did: counts per status, then every node that did not succeed."""
+    """What dbt did: nodes per resource type and status, then every node that did not succeed."""
     if not results:
         return
     from rich.table import Table
 
-    counts = Counter(r["status"] for r in results)
+    counts = Counter((r["resource_type"].rsplit(".", 1)[-1], r["status"].rsplit(".", 1)[-1]) for r in results)
     table = Table(title=title, show_edge=False)
+    table.add_column("resource")
     table.add_column("status")
     table.add_column("nodes", justify="right")
-    for status, count in sorted(counts.items()):
-        table.add_row(status, str(count))
+    for (resource, status), count in sorted(counts.items()):
+        table.add_row(resource, status, str(count))
+    table.add_row("[bold]total[/bold]", "", f"[bold]{len(results)}[/bold]")
     out = console()
     out.print(table)
-    bad = [r for r in results if r["status"] in ("error", "fail", "warn", "runtime error")]
+    bad = [r for r in results if r["status"].rsplit(".", 1)[-1] in ("error", "fail", "warn", "runtime error")]
     for row in bad:
         out.print(f"[bold]{row['status']}[/bold] {row['name']}: {row['message']}")
 
