@@ -1,0 +1,286 @@
+"""Write the search feed's bulk batches as Elasticsearch `_bulk` NDJSON, one file set per destination.
+
+Layout: `<out>/<cluster>/<index>/<batch_id>.ndjson`, each file the exact body of one `_bulk` request (an
+action line, then a source line for `index`; `delete` has no source line), plus `<out>/manifest.json`
+listing every batch with its size and sha256, so a sender can retry a batch by id and check it is the same
+batch. The lines are rendered by the model `fct_search_index_actions` (which sizes the batches on their
+exact bytes); this module checks the bytes it writes against the batch sizes the model recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from framework.config import Settings
+    from framework.providers.base import Provider
+
+ACTIONS_MODEL = "fct_search_index_actions"
+BATCHES_MODEL = "fct_search_index_batches"
+MARTS_SCHEMA = "marts"
+MANIFEST_NAME = "manifest.json"
+
+
+class SearchFeedError(Exception):
+    """The feed cannot be exported; the message says what, where and what to do."""
+
+
+@dataclass(frozen=True)
+class ExportedBatch:
+    batch_id: str
+    cluster_name: str
+    index_name: str
+    tick_at: str
+    path: Path
+    documents: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SearchFeedExport:
+    out_dir: Path
+    schema: str
+    batches: tuple[ExportedBatch, ...]
+
+    @property
+    def documents(self) -> int:
+        return sum(batch.documents for batch in self.batches)
+
+    @property
+    def bytes(self) -> int:
+        return sum(batch.bytes for batch in self.batches)
+
+    def per_destination(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(cluster, index) -> (files, documents, bytes)."""
+        totals: dict[tuple[str, str], tuple[int, int, int]] = {}
+        for batch in self.batches:
+            files, documents, size = totals.get((batch.cluster_name, batch.index_name), (0, 0, 0))
+            totals[(batch.cluster_name, batch.index_name)] = (
+                files + 1,
+                documents + batch.documents,
+                size + batch.bytes,
+            )
+        return totals
+
+
+def candidate_schemas(settings: Settings) -> list[str]:
+    """Where this invocation's marts live: `marts` in production, the namespace's marts schema otherwise."""
+    if settings.namespace.is_production:
+        return [MARTS_SCHEMA]
+    # `<namespace>__marts` is the namespace convention (macros/generate_schema_name.sql); the single
+    # underscore form is what earlier versions of the macro produced.
+    return [f"{settings.namespace.name}__{MARTS_SCHEMA}", f"{settings.namespace.name}_{MARTS_SCHEMA}"]
+
+
+def _open_provider(settings: Settings) -> Provider:
+    from framework.providers import UnsupportedEngineError, provider_for
+
+    if settings.target.engine == "duckdb":
+        # Read-only, and never create an empty warehouse file when there is none: DuckDB would.
+        if not settings.duckdb_path.is_file():
+            raise SearchFeedError(
+                f"no warehouse at {settings.duckdb_path}: build the feed first with "
+                f"`overclock build -s +{BATCHES_MODEL}` (same --target/--namespace/--prod)"
+            )
+        from framework.providers.duckdb import DuckDBProvider
+
+        return DuckDBProvider(settings, read_only=True)
+    try:
+        return provider_for(settings)
+    except UnsupportedEngineError as exc:
+        raise SearchFeedError(str(exc)) from exc
+
+
+def _tables_by_schema(provider: Provider) -> dict[str, set[str]]:
+    import sqlglot.expressions as exp
+
+    query = (
+        exp.select("table_schema", "table_name")
+        .from_(exp.table_("tables", db="information_schema"))
+        .where(exp.column("table_name").isin(ACTIONS_MODEL, BATCHES_MODEL))
+    )
+    found: dict[str, set[str]] = {}
+    for schema, table in provider.query(provider.render(query)):
+        found.setdefault(str(schema), set()).add(str(table))
+    return found
+
+
+def locate_marts(provider: Provider, settings: Settings) -> str:
+    """The schema holding both feed marts for these settings, or a SearchFeedError saying where they are."""
+    found = _tables_by_schema(provider)
+    for schema in candidate_schemas(settings):
+        if {ACTIONS_MODEL, BATCHES_MODEL} <= found.get(schema, set()):
+            return schema
+    wanted = candidate_schemas(settings)[0]
+    where = f"schema {wanted} of the {settings.target.name} target"
+    elsewhere = sorted(schema for schema, tables in found.items() if ACTIONS_MODEL in tables)
+    hint = (
+        f" (it is built in: {', '.join(elsewhere)}; pass the matching --namespace or --prod)"
+        if elsewhere
+        else ""
+    )
+    raise SearchFeedError(
+        f"the search feed marts ({ACTIONS_MODEL}, {BATCHES_MODEL}) are not built in {where}{hint}: "
+        f"run `overclock build -s +{BATCHES_MODEL}` first"
+    )
+
+
+def _select_actions(provider: Provider, schema: str) -> str:
+    import sqlglot.expressions as exp
+
+    query = (
+        exp.select(
+            "cluster_name",
+            "index_name",
+            "batch_id",
+            exp.cast(exp.column("tick_at"), "varchar").as_("tick_at"),
+            "action_line",
+            "source_line",
+        )
+        .from_(exp.table_(ACTIONS_MODEL, db=schema))
+        .order_by("cluster_name", "index_name", "tick_at", "batch_number", "position_in_batch")
+    )
+    return provider.render(query)
+
+
+def _select_batch_sizes(provider: Provider, schema: str) -> str:
+    import sqlglot.expressions as exp
+
+    query = exp.select("batch_id", "document_count", "byte_count").from_(exp.table_(BATCHES_MODEL, db=schema))
+    return provider.render(query)
+
+
+def _safe_component(name: str, what: str) -> str:
+    """Cluster and index names become folder names: refuse anything that could escape the output folder."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise SearchFeedError(f"{what} {name!r} cannot be a folder name: fix the cluster layout data")
+    return name
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    """Create the folder; replace a previous export there, but never delete anything we did not write."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SearchFeedError(f"--out {out_dir} is a file: pass a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        manifest = out_dir / MANIFEST_NAME
+        if not manifest.is_file():
+            raise SearchFeedError(
+                f"--out {out_dir} is not empty and holds no earlier search-feed export: pass an empty or new folder"
+            )
+        try:
+            previous = json.loads(manifest.read_text())
+            files = [out_dir / entry["file"] for entry in previous["batches"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SearchFeedError(
+                f"{manifest} is not a search-feed manifest ({exc}): pass another --out"
+            ) from exc
+        for path in files:
+            path.unlink(missing_ok=True)
+        manifest.unlink()
+        # Remove the destination folders the previous export left empty.
+        for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _batches(
+    rows: Sequence[tuple[Any, ...]],
+) -> Iterator[tuple[tuple[str, str, str, str], list[tuple[Any, ...]]]]:
+    """Group the ordered action rows by (cluster, index, batch, tick)."""
+    current: tuple[str, str, str, str] | None = None
+    group: list[tuple[Any, ...]] = []
+    for row in rows:
+        key = (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
+        if key != current:
+            if current is not None:
+                yield current, group
+            current, group = key, []
+        group.append(row)
+    if current is not None:
+        yield current, group
+
+
+def export_search_feed(settings: Settings, out_dir: str | Path) -> SearchFeedExport:
+    """Write every batch of the built feed under `out_dir`; see the module docstring for the layout."""
+    out = Path(out_dir).resolve()
+    with _open_provider(settings) as provider:
+        schema = locate_marts(provider, settings)
+        rows = provider.query(_select_actions(provider, schema))
+        expected = {
+            str(batch_id): (int(documents), int(size))
+            for batch_id, documents, size in provider.query(_select_batch_sizes(provider, schema))
+        }
+    _prepare_out_dir(out)
+    written: list[ExportedBatch] = []
+    staging = out / ".partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        for (cluster, index, batch_id, tick_at), actions in _batches(rows):
+            body = bytearray()
+            for _cluster, _index, _batch, _tick, action_line, source_line in actions:
+                body += str(action_line).encode("utf-8") + b"\n"
+                if source_line is not None:
+                    body += str(source_line).encode("utf-8") + b"\n"
+            if expected.get(batch_id) != (len(actions), len(body)):
+                raise SearchFeedError(
+                    f"batch {batch_id} has {len(actions)} actions and {len(body)} bytes but {BATCHES_MODEL} "
+                    f"says {expected.get(batch_id)}: rebuild the feed (`overclock build -s +{BATCHES_MODEL}`)"
+                )
+            relative = (
+                Path(_safe_component(cluster, "cluster"))
+                / _safe_component(index, "index")
+                / f"{batch_id}.ndjson"
+            )
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(bytes(body))
+            written.append(
+                ExportedBatch(
+                    batch_id=batch_id,
+                    cluster_name=cluster,
+                    index_name=index,
+                    tick_at=tick_at,
+                    path=out / relative,
+                    documents=len(actions),
+                    bytes=len(body),
+                    sha256=hashlib.sha256(body).hexdigest(),
+                )
+            )
+        missing = set(expected) - {batch.batch_id for batch in written}
+        if missing:
+            raise SearchFeedError(
+                f"{len(missing)} batch(es) of {BATCHES_MODEL} have no actions (e.g. {min(missing)}): "
+                f"rebuild the feed (`overclock build -s +{BATCHES_MODEL}`)"
+            )
+        # Move the finished files into place only once every batch checked out.
+        for child in staging.iterdir():
+            child.rename(out / child.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    manifest = {
+        "schema": schema,
+        "batches": [
+            {
+                "batch_id": batch.batch_id,
+                "cluster": batch.cluster_name,
+                "index": batch.index_name,
+                "tick_at": batch.tick_at,
+                "file": batch.path.relative_to(out).as_posix(),
+                "documents": batch.documents,
+                "bytes": batch.bytes,
+                "sha256": batch.sha256,
+            }
+            for batch in written
+        ],
+    }
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return SearchFeedExport(out_dir=out, schema=schema, batches=tuple(written))
