@@ -149,7 +149,47 @@ def _dbt_command(name: str, help_text: str, full_refresh: bool) -> None:
 _dbt_command("build", "Build models, seeds, snapshots and run tests, in DAG order.", full_refresh=True)
 _dbt_command("run", "Build models.", full_refresh=True)
 _dbt_command("test", "Run data tests and unit tests.", full_refresh=False)
-_dbt_command("compile", "Compile models to SQL (target/compiled, target/manifest.json).", full_refresh=False)
+
+
+@cli.command("compile")
+@project_options
+@selection_options
+def compile_command(**options: Any) -> None:
+    """Compile models to SQL (target/compiled, target/manifest.json) through the compile cache."""
+    from framework.compile import CompileError, compile_project
+    from framework.reporting import render_compile_summary
+
+    settings = settings_from(options)
+    try:
+        summary = compile_project(settings, select=options.get("select"), vars_text=options.get("vars"))
+    except CompileError as exc:
+        fail(str(exc), exc.exit_code)
+    render_compile_summary(summary)
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """Inspect or clear the compile cache."""
+
+
+@cache_group.command("stats")
+@project_options
+def cache_stats_command(**options: Any) -> None:
+    """Hits, misses, fallbacks to dbt and size of the compile cache."""
+    from framework.compile import cache_stats
+    from framework.reporting import render_cache_stats
+
+    render_cache_stats(cache_stats(settings_from(options)))
+
+
+@cache_group.command("clear")
+@project_options
+def cache_clear_command(**options: Any) -> None:
+    """Delete the compile cache (the next compile is a cold one)."""
+    from framework.compile import clear_cache
+
+    removed = clear_cache(settings_from(options))
+    click.echo(f"removed {removed} cache file(s)")
 
 
 @cli.command("ls")

@@ -45,3 +45,50 @@ def render_demo_data(summary: dict[str, dict[str, int]], out_dir: Path) -> None:
         for name, rows in files.items():
             table.add_row(domain, name, f"{rows:,}")
     console().print(table)
+
+
+def render_compile_summary(summary: Any) -> None:
+    """One line for an up-to-date compile; otherwise what was reused, rendered and left to dbt, and why."""
+    import click
+
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if summary.mode == "unchanged":
+        click.echo(
+            f"compile: up to date ({summary.nodes} nodes, {summary.seconds:.2f} s) → {summary.manifest_path}"
+        )
+        return
+    line = (
+        f"compile ({summary.mode}): {summary.nodes} nodes — {summary.reused} from cache, "
+        f"{summary.rendered} rendered, {summary.dbt_compiled} by dbt — {summary.seconds:.2f} s → {summary.manifest_path}"
+    )
+    click.echo(line)
+    if summary.reason:
+        click.echo(f"  dbt was needed: {summary.reason}")
+    reasons: Counter[str] = Counter(summary.fallbacks.values())
+    for reason, count in reasons.most_common(5):
+        click.echo(f"  {count} node(s) compiled by dbt: {reason}")
+
+
+def render_cache_stats(stats: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"compile cache · {stats.get('path', '')}", show_edge=False)
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    for key in (
+        "runs",
+        "unchanged_runs",
+        "incremental_runs",
+        "refresh_runs",
+        "cold_runs",
+        "hits",
+        "misses",
+        "fallbacks",
+        "setups",
+        "objects",
+        "files",
+    ):
+        table.add_row(key, f"{stats.get(key, 0):,}")
+    table.add_row("size", f"{stats.get('size_bytes', 0) / 1e6:,.1f} MB")
+    console().print(table)

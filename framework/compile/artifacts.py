@@ -1,0 +1,105 @@
+"""The artifact writer: `target/manifest.json` with `compiled_code` for every compiled node, and
+`target/compiled/<package>/<path>`, laid out exactly as `dbt compile` lays them out, so that dbt docs,
+`state:` selection and dagster-dbt read them unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from framework.compile.store import atomic_write
+
+COMPILED_FIELDS = ("compiled_code", "compiled", "compiled_path", "extra_ctes_injected", "extra_ctes")
+
+
+def compiled_path(target_path: Path, node: Mapping[str, Any]) -> str:
+    """dbt's `get_target_write_path(target_path, "compiled")`."""
+    if os.path.basename(node["path"]) == os.path.basename(node["original_file_path"]):
+        relative = node["original_file_path"]
+    else:
+        relative = os.path.join(node["original_file_path"], node["path"])
+    return os.path.join(str(target_path), "compiled", node["package_name"], relative)
+
+
+def strip_compiled(manifest: dict[str, Any]) -> None:
+    """Drop compiled fields in place: the cache keeps SQL in its object store, not in the state."""
+    for node in manifest["nodes"].values():
+        for name in COMPILED_FIELDS:
+            node.pop(name, None)
+
+
+def build_manifest(
+    manifest: Mapping[str, Any], codes: Mapping[str, str], target_path: Path
+) -> dict[str, Any]:
+    nodes = {}
+    for unique_id, node in manifest["nodes"].items():
+        code = codes.get(unique_id)
+        if code is None:
+            nodes[unique_id] = node
+            continue
+        nodes[unique_id] = {
+            **node,
+            "compiled_path": compiled_path(target_path, node),
+            "compiled": True,
+            "compiled_code": code,
+            "extra_ctes_injected": True,
+            "extra_ctes": [],
+        }
+    now = datetime.datetime.now(datetime.UTC)
+    metadata = {
+        **manifest["metadata"],
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "invocation_id": str(uuid.uuid4()),
+    }
+    return {**manifest, "metadata": metadata, "nodes": nodes}
+
+
+def write_manifest(target_path: Path, manifest: Mapping[str, Any]) -> Path:
+    import orjson
+
+    path = target_path / "manifest.json"
+    atomic_write(path, orjson.dumps(manifest))
+    return path
+
+
+def write_compiled_files(
+    target_path: Path,
+    manifest: Mapping[str, Any],
+    codes: Mapping[str, str],
+    only: Iterable[str] | None = None,
+) -> int:
+    """Write `target/compiled/**` for `only` (default: every compiled node); return how many were written."""
+    written = 0
+    for unique_id in codes if only is None else only:
+        code = codes.get(unique_id)
+        node = manifest["nodes"].get(unique_id)
+        if code is None or node is None:
+            continue
+        path = Path(compiled_path(target_path, node))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if path.read_text() == code:
+                continue
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        path.write_text(code)
+        written += 1
+    return written
+
+
+def remove_compiled_files(target_path: Path, nodes: Iterable[Mapping[str, Any]]) -> None:
+    for node in nodes:
+        Path(compiled_path(target_path, node)).unlink(missing_ok=True)
+
+
+def stat_of(path: Path) -> list[int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
