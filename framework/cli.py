@@ -273,6 +273,58 @@ def export_search_feed_command(out_dir: str, **options: Any) -> None:
     render_export(export)
 
 
+@cli.command("check")
+@project_options
+@click.option("-s", "--select", "select", multiple=True, help="check only these models (dbt selection).")
+@click.option("--exclude", multiple=True, help="leave these models out (dbt selection).")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=True),
+    help="manifest.json (or its target folder) to compare against for breaking changes, e.g. production's.",
+)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=True),
+    help="check this compiled manifest instead of compiling the project.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "junit", "github", "markdown"]),
+    default="text",
+    show_default=True,
+    help="report format.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="write the report to this file.")
+def check_command(
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    baseline: str | None,
+    manifest_path: str | None,
+    output_format: str,
+    output: str | None,
+    **options: Any,
+) -> None:
+    """Check the compiled DAG: SQL validity, DAG rules, breaking changes. Exit 0 clean, 1 violations."""
+    from framework.checks.command import USAGE_ERRORS, run_check_command
+
+    settings = settings_from(options)
+    try:
+        exit_code = run_check_command(
+            settings,
+            select=select,
+            exclude=exclude,
+            baseline=baseline,
+            manifest_path=manifest_path,
+            output_format=output_format,
+            output=output,
+        )
+    except USAGE_ERRORS as exc:
+        fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
+    sys.exit(exit_code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="overclock", standalone_mode=True)

@@ -1,0 +1,96 @@
+"""Get the compiled manifest to check: through the compile cache, or from a manifest file the user names.
+
+A cycle is the one project error dbt reports instead of compiling; it is also what a DAG rule exists to
+catch. So when compilation stops on a cycle, the check goes on over the parsed manifest (no compiled SQL):
+the cycle is reported as a `dag_acyclic` violation with its models and files, not as a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from framework.checks.manifest import Manifest, ManifestError, load_manifest
+
+if TYPE_CHECKING:
+    from framework.config import Settings
+
+_CYCLE = re.compile(r"found a cycle", re.IGNORECASE)
+
+
+class CompileFailed(Exception):
+    """The project did not compile for a reason other than a cycle; carries dbt's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class CompiledProject:
+    manifest: Manifest
+    compiled: bool  # False: only parsed (compilation stopped on a cycle)
+    note: str | None = None
+
+
+def compile_for_check(settings: Settings, select: Sequence[str] = ()) -> CompiledProject:
+    """The project's manifest with compiled SQL, through the compile cache (`ensure_compiled_manifest`)."""
+    from framework.compile import CompileError, ensure_compiled_manifest
+
+    try:
+        path = ensure_compiled_manifest(settings, select=list(select) or None)
+    except CompileError as exc:
+        if not _CYCLE.search(str(exc)):
+            raise CompileFailed(str(exc), exc.exit_code) from exc
+        return CompiledProject(_parsed_manifest(settings), compiled=False, note=f"dbt: {exc}")
+    return CompiledProject(load_manifest(path), compiled=True)
+
+
+def _parsed_manifest(settings: Settings) -> Manifest:
+    """The manifest of `dbt parse`, which accepts a cyclic DAG (only compiling refuses it)."""
+    from framework.dbt import run_dbt
+
+    invocation = run_dbt(settings, ["parse"])
+    if not invocation.success:
+        raise CompileFailed(invocation.error or "dbt parse failed", invocation.exit_code)
+    return load_manifest(settings.project.manifest_path)
+
+
+def select_models(manifest: Manifest, select: Sequence[str], exclude: Sequence[str] = ()) -> frozenset[str]:
+    """The unique ids dbt's own selector picks for `--select`/`--exclude`, evaluated on this manifest."""
+    import networkx as nx
+    from dbt.contracts.graph.manifest import Manifest as DbtManifest
+    from dbt.contracts.graph.manifest import WritableManifest
+    from dbt.graph import Graph, NodeSelector
+    from dbt.graph.cli import parse_difference
+
+    _ensure_dbt_flags()
+    if manifest.path is None:
+        raise ManifestError("selection needs a manifest read from a file")
+    writable = WritableManifest.read_and_check_versions(str(manifest.path))
+    dbt_manifest = DbtManifest.from_writable_manifest(writable)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(manifest.graph.nodes)
+    graph.add_edges_from(manifest.graph.edges)
+    selector = NodeSelector(Graph(graph), dbt_manifest)
+    spec = parse_difference(list(select) or None, list(exclude) or None)
+    return frozenset(selector.get_selected(spec, warn_on_no_nodes=False))
+
+
+def _ensure_dbt_flags() -> None:
+    """dbt's selector reads global flags that only its CLI sets; give it the defaults it expects."""
+    from argparse import Namespace
+
+    from dbt.flags import get_flags, set_flags
+
+    if getattr(get_flags(), "INDIRECT_SELECTION", None) is None:
+        set_flags(Namespace(INDIRECT_SELECTION="eager", WARN_ERROR=None, WARN_ERROR_OPTIONS=None))
+
+
+def load_for_check(path: str | Path) -> CompiledProject:
+    manifest = load_manifest(path)
+    compiled = any(node.get("compiled_code") is not None for node in manifest.models.values())
+    return CompiledProject(manifest, compiled=compiled)
