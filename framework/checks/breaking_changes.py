@@ -346,10 +346,6 @@ class _Comparison:
     # --- helpers ---------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _name(unique_id: str, manifest: Manifest) -> str:
-        return str((manifest.get(unique_id) or {}).get("name", unique_id))
-
-    @staticmethod
     def _reader(unique_id: str, manifest: Manifest) -> str:
         node = manifest.get(unique_id) or {}
         name = str(node.get("name", unique_id))

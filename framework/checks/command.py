@@ -45,6 +45,11 @@ def run_check_command(
             project = compile_for_check(settings, select)
     if project.note:
         print(f"note: the project did not compile, checking its parsed DAG ({project.note})", file=sys.stderr)
+    elif not project.compiled:
+        print(
+            "note: the manifest holds no compiled SQL (dbt parse?): sql_validity has nothing to check",
+            file=sys.stderr,
+        )
     selected = select_models(project.manifest, select, exclude) if select or exclude else None
     report = run_checks(
         project.manifest,

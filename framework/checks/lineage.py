@@ -48,7 +48,7 @@ class Shape:
 UNKNOWN_SHAPE = Shape(None, "unknown")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
     """One query's lineage: its shape and every upstream column it reads, and where."""
 
@@ -234,33 +234,29 @@ class ShapeResolver:
         outputs: dict[str, frozenset[ColumnRef]] = {}
         for name, root in lineage(None, qualified, schema, dialect=dialect, scope=scope).items():
             outputs[name.lower()] = frozenset(self._leaves(root.walk()))
-        analysis = Analysis(
-            shape=UNKNOWN_SHAPE, outputs=outputs, clause_uses=self._clause_uses(scope, schema)
-        )
-        if not expandable:
-            declared = declared_columns(node, self.dialect)
-            analysis.shape = Shape(declared, "yml") if declared else UNKNOWN_SHAPE
-            return analysis
         declared = declared_columns(node, self.dialect)
-        columns: dict[str, OutputColumn] = {}
-        for projection in projections:
-            name = projection.alias_or_name.lower()
-            inferred = normalize_type(
-                projection.type.sql(dialect=dialect) if projection.type else None, self.dialect
-            )
-            body = projection.this if isinstance(projection, exp.Alias) else projection
-            columns.setdefault(
-                name,
-                OutputColumn(
+        if expandable:
+            columns: dict[str, OutputColumn] = {}
+            for projection in projections:
+                name = projection.alias_or_name.lower()
+                inferred = normalize_type(
+                    projection.type.sql(dialect=dialect) if projection.type else None, self.dialect
+                )
+                body = projection.this if isinstance(projection, exp.Alias) else projection
+                columns.setdefault(
                     name,
-                    declared_type=declared[name].declared_type if name in declared else None,
-                    inferred_type=inferred,
-                    expression=body.sql(dialect=dialect),
-                    sources=outputs.get(name, frozenset()),
-                ),
-            )
-        analysis.shape = Shape(columns, "sql")
-        return analysis
+                    OutputColumn(
+                        name,
+                        declared_type=declared[name].declared_type if name in declared else None,
+                        inferred_type=inferred,
+                        expression=body.sql(dialect=dialect),
+                        sources=outputs.get(name, frozenset()),
+                    ),
+                )
+            shape = Shape(columns, "sql")
+        else:  # a star sqlglot could not expand: only the schema .yml can say what comes out
+            shape = Shape(declared, "yml") if declared else UNKNOWN_SHAPE
+        return Analysis(shape=shape, outputs=outputs, clause_uses=self._clause_uses(scope, schema))
 
     def _leaves(self, nodes: Any) -> set[ColumnRef]:
         from sqlglot import exp

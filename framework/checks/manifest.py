@@ -107,15 +107,6 @@ class Manifest:
             and (not self.project_name or node.get("package_name") == self.project_name)
         }
 
-    @cached_property
-    def models_by_name(self) -> Mapping[str, str]:
-        """Model name (with version suffix for versioned models) -> unique id, for the root project."""
-        names: dict[str, str] = {}
-        for unique_id, node in self.models.items():
-            version = node.get("version")
-            names[f"{node['name']}.v{version}" if version is not None else node["name"]] = unique_id
-        return names
-
     # --- the DAG ---------------------------------------------------------------------------------------------
 
     @cached_property

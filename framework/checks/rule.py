@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -148,10 +147,6 @@ class CheckContext:
             return None
         tree = self.parse(node, manifest)
         return None if isinstance(tree, SqlError) else tree
-
-    @cached_property
-    def has_compiled_sql(self) -> bool:
-        return any(node.get("compiled_code") for _, node in self.models())
 
 
 def line_of(text: str, pattern: str) -> int | None:
