@@ -1,0 +1,178 @@
+{#-
+    Every input line, numbered within its file, and either parsed or given a quarantine reason: nothing is
+    dropped. The JSON is parsed once per line (`json_extract_string` with a list of paths) into text values,
+    which are then cast; a value that is present but does not cast is a wrong type, a required value that is
+    absent is a missing field. The first failing check names the reason, in this order:
+        empty_line, invalid_utf8, invalid_json, not_a_json_object, missing_required_field,
+        wrong_field_type, bad_timestamp, unknown_event_type.
+    A quarantined line keeps whatever fields could be read (null where not). The fields of the agent's
+    format are data (`event_fields` below): adding one is one line.
+-#}
+{%- set event_fields = [
+    {'column': 'event_id', 'path': '$.evt.id', 'type': 'varchar', 'required': true},
+    {'column': 'event_type', 'path': '$.evt.name', 'type': 'varchar', 'required': true},
+    {'column': 'event_category', 'path': '$.evt.category', 'type': 'varchar'},
+    {'column': 'event_outcome', 'path': '$.evt.outcome', 'type': 'varchar'},
+    {'column': 'event_date', 'path': '$.date', 'type': 'varchar', 'required': true},
+    {'column': 'file_path', 'path': '$.file.path', 'type': 'varchar', 'required': true},
+    {'column': 'file_basename', 'path': '$.file.name', 'type': 'varchar'},
+    {'column': 'file_inode', 'path': '$.file.inode', 'type': 'ubigint'},
+    {'column': 'file_mount_id', 'path': '$.file.mount_id', 'type': 'integer'},
+    {'column': 'file_mode', 'path': '$.file.mode', 'type': 'integer'},
+    {'column': 'file_uid', 'path': '$.file.uid', 'type': 'bigint'},
+    {'column': 'file_gid', 'path': '$.file.gid', 'type': 'bigint'},
+    {'column': 'file_filesystem', 'path': '$.file.filesystem', 'type': 'varchar'},
+    {'column': 'process_pid', 'path': '$.process.pid', 'type': 'bigint', 'required': true},
+    {'column': 'process_ppid', 'path': '$.process.ppid', 'type': 'bigint'},
+    {'column': 'process_tid', 'path': '$.process.tid', 'type': 'bigint'},
+    {'column': 'process_uid', 'path': '$.process.uid', 'type': 'bigint'},
+    {'column': 'process_gid', 'path': '$.process.gid', 'type': 'bigint'},
+    {'column': 'process_comm', 'path': '$.process.comm', 'type': 'varchar'},
+    {'column': 'executable_path', 'path': '$.process.executable.path', 'type': 'varchar'},
+    {'column': 'process_container_id', 'path': '$.process.container.id', 'type': 'varchar'},
+    {'column': 'event_container_id', 'path': '$.container.id', 'type': 'varchar'},
+    {'column': 'host', 'path': '$.host', 'type': 'varchar', 'required': true},
+    {'column': 'open_flags', 'path': '$.open.flags', 'type': 'bigint'},
+    {'column': 'rename_destination_path', 'path': '$.rename.destination.path', 'type': 'varchar'},
+    {'column': 'link_destination_path', 'path': '$.link.destination.path', 'type': 'varchar'},
+    {'column': 'chmod_mode', 'path': '$.chmod.mode', 'type': 'integer'},
+    {'column': 'chown_uid', 'path': '$.chown.uid', 'type': 'bigint'},
+    {'column': 'chown_gid', 'path': '$.chown.gid', 'type': 'bigint'},
+    {'column': 'setxattr_name', 'path': '$.setxattr.name', 'type': 'varchar'},
+] -%}
+{%- set event_types = var('ebpf_event_types', [
+    'open', 'unlink', 'rename', 'chmod', 'chown', 'mkdir', 'rmdir', 'link', 'utimes', 'setxattr', 'exec',
+]) -%}
+{%- set date_index = (event_fields | map(attribute='column') | list).index('event_date') + 1 -%}
+{%- set typed_fields = event_fields | rejectattr('type', 'equalto', 'varchar') | list -%}
+{%- set required_fields = event_fields | selectattr('required') | list -%}
+with
+
+source as (
+
+    select
+        filename,
+        line,
+        -- The reader emits files and lines in order (insertion order is preserved), so this numbers lines.
+        row_number() over () as read_position
+    from {{ source('ebpf', 'event_lines') }}
+
+),
+
+numbered as (
+
+    select
+        regexp_extract(filename, '(events/[^/]+/[^/]+)$', 1) as file_name,
+        read_position - min(read_position) over (partition by filename) + 1 as line_number,
+        line as raw_line
+    from source
+
+),
+
+syntax_checked as (
+
+    select
+        *,
+        case
+            when raw_line is null or raw_line = '' then 'empty_line'
+            when contains(raw_line, chr(26)) then 'invalid_utf8'
+            when not json_valid(raw_line) then
+                case when trim(raw_line) = '' then 'empty_line' else 'invalid_json' end
+            when not starts_with(raw_line, '{') and json_type(raw_line) <> 'OBJECT' then 'not_a_json_object'
+        end as syntax_error
+    from numbered
+
+),
+
+extracted as (
+
+    select
+        *,
+        case when syntax_error is null then json_extract_string(raw_line, [
+            {%- for field in event_fields %}
+            '{{ field.path }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) end as field_texts
+    from syntax_checked
+
+),
+
+typed as (
+
+    select
+        file_name,
+        line_number,
+        raw_line,
+        syntax_error,
+        {%- for field in event_fields %}
+        field_texts[{{ loop.index }}] as {{ field.column }}_text,
+        {%- if field.type != 'varchar' %}
+        try_cast(field_texts[{{ loop.index }}] as {{ field.type }}) as {{ field.column }},
+        {%- endif %}
+        {%- endfor %}
+        coalesce(
+            try_strptime(field_texts[{{ date_index }}], ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']),
+            try_cast(field_texts[{{ date_index }}] as timestamptz) at time zone 'UTC'
+        ) as event_at
+    from extracted
+
+),
+
+classified as (
+
+    select
+        *,
+        concat_ws(', ',
+            {%- for field in required_fields %}
+            case when {{ field.column }}_text is null then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as missing_fields,
+        concat_ws(', ',
+            {%- for field in typed_fields %}
+            case when {{ field.column }}_text is not null and {{ field.column }} is null
+                then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as wrongly_typed_fields
+    from typed
+
+),
+
+reasoned as (
+
+    select
+        *,
+        case
+            when syntax_error is not null then syntax_error
+            when missing_fields <> '' then 'missing_required_field'
+            when wrongly_typed_fields <> '' then 'wrong_field_type'
+            when event_at is null then 'bad_timestamp'
+            when event_type_text not in ('{{ event_types | join("', '") }}') then 'unknown_event_type'
+        end as quarantine_reason
+    from classified
+
+),
+
+final as (
+
+    select
+        file_name,
+        line_number,
+        raw_line,
+        strlen(raw_line) as line_bytes,
+        quarantine_reason,
+        case quarantine_reason
+            when 'missing_required_field' then 'missing: ' || missing_fields
+            when 'wrong_field_type' then 'wrong type: ' || wrongly_typed_fields
+            when 'bad_timestamp' then 'date: ' || event_date_text
+            when 'unknown_event_type' then 'evt.name: ' || event_type_text
+        end as quarantine_detail,
+        {%- for field in event_fields if field.column not in ('event_date', 'process_container_id', 'event_container_id') %}
+        {{ field.column }}{{ '_text as ' ~ field.column if field.type == 'varchar' }},
+        {%- endfor %}
+        event_at,
+        coalesce(event_container_id_text, process_container_id_text) as container_id
+    from reasoned
+
+)
+
+select * from final
