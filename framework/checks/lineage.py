@@ -232,7 +232,9 @@ class ShapeResolver:
             for projection in projections
         )
         outputs: dict[str, frozenset[ColumnRef]] = {}
-        for name, root in lineage(None, qualified, schema, dialect=dialect, scope=scope).items():
+        for name, root in lineage(
+            None, qualified, schema, dialect=dialect, scope=scope, trim_selects=False
+        ).items():
             outputs[name.lower()] = frozenset(self._leaves(root.walk()))
         declared = declared_columns(node, self.dialect)
         if expandable:
@@ -296,7 +298,9 @@ class ShapeResolver:
                         refs.add((unique_id, column.name.lower()))
                 elif isinstance(source, Scope):
                     try:
-                        traced = to_node(column.name, source, self.dialect or None, schema=schema)
+                        traced = to_node(
+                            column.name, source, self.dialect or None, schema=schema, trim_selects=False
+                        )
                     except Exception:
                         continue
                     refs = self._leaves(traced.walk())
