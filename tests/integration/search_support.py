@@ -58,6 +58,8 @@ class SearchWarehouse:
 
     home: Path
     data_dir: Path
+    # dbt's artifacts; warehouses that share one reuse dbt's partial parse state between their builds.
+    target_path: Path | None = None
 
     @property
     def path(self) -> Path:
@@ -66,7 +68,7 @@ class SearchWarehouse:
     def environ(self) -> dict[str, str | None]:
         return {
             "OVERCLOCK_HOME": str(self.home),
-            "DBT_TARGET_PATH": str(self.home / "target"),
+            "DBT_TARGET_PATH": str(self.target_path or self.home / "target"),
             "DBT_LOG_PATH": str(self.home / "logs"),
             "OVERCLOCK_DATA_DIR": str(self.data_dir),
             "OVERCLOCK_DUCKDB_PATH": None,
@@ -255,7 +257,7 @@ def simulate_feed(
 
     # Promotion: when the guild's (cap + 1)-th message reached the pipeline.
     first_seen: dict[int, tuple[datetime, int, int]] = {}
-    for event_id, message, guild, _channel, _type, _at, ingested in events.values():
+    for _event_id, message, guild, _channel, _type, _at, ingested in events.values():
         if guild is not None and (message not in first_seen or ingested < first_seen[message][0]):
             first_seen[message] = (ingested, message, guild)
     per_guild: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
