@@ -63,6 +63,10 @@ def render_compile_summary(summary: Any) -> None:
         f"{summary.rendered} rendered, {summary.dbt_compiled} by dbt — {summary.seconds:.2f} s → {summary.manifest_path}"
     )
     click.echo(line)
+    if summary.timings:
+        click.echo(
+            "  phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.timings.items())
+        )
     if summary.reason:
         click.echo(f"  dbt was needed: {summary.reason}")
     reasons: Counter[str] = Counter(summary.fallbacks.values())

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from framework.compile import artifacts, fallback, fingerprints, scanner
-from framework.compile.context import RenderFailure, Unsupported
 from framework.compile.store import CacheStore
 from framework.config import Settings
 
@@ -48,8 +47,6 @@ SIMPLE_CONFIG_KEYS = frozenset(
     }
 )
 NAME_KEYS = frozenset({"alias", "schema", "database"})
-# Unsupported reasons whose result depends on the warehouse or the clock: never reused from the cache.
-VOLATILE_MARKERS = ("adapter.", "run_started_at", "invocation_id", "thread_id", "is_incremental")
 
 
 class CompileError(Exception):
@@ -77,6 +74,7 @@ class CompileSummary:
     warnings: list[str] = field(default_factory=list)
     fallbacks: dict[str, str] = field(default_factory=dict)  # node -> why dbt compiles it
     changed_nodes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
 
 # --- inputs ------------------------------------------------------------------------------------------------
@@ -154,13 +152,22 @@ class Inputs:
     cli_vars: dict[str, Any]
     vars_text: str | None
     setup: str
-    target: dict[str, Any]
     versions: dict[str, str]
+    _target: dict[str, Any] | None = None
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """The rendered `target` (only computed when something is rendered: it may need Jinja)."""
+        if self._target is None:
+            self._target = target_context(self.settings, self.environment)
+        return self._target
 
     def hard_digest(self) -> str:
-        """Inputs whose change invalidates everything (a cold build)."""
+        """Inputs whose change invalidates everything (a cold build). The profile output is taken unrendered:
+        the environment variables it reads are watched like every other."""
+        output = dict(self.settings.target.outputs[self.settings.target.name])
         return fingerprints.digest(
-            [STATE_FORMAT, self.versions, self.target, str(self.settings.project.project_dir)]
+            [STATE_FORMAT, self.versions, output, str(self.settings.project.project_dir)]
         )
 
     def watched_env(self, names: Sequence[str], dynamic: bool) -> dict[str, str | None]:
@@ -185,7 +192,7 @@ def resolve_inputs(settings: Settings, vars_text: str | None) -> Inputs:
             raise CompileError("--vars must be a YAML dictionary, e.g. --vars '{key: value}'", exit_code=2)
         cli_vars = loaded
     layout = scanner.ProjectLayout.read(settings.project.project_dir, settings.project.profiles_dir)
-    target = target_context(settings, environment)
+    adapter_type = settings.target.outputs[settings.target.name].get("type")
     return Inputs(
         settings=settings,
         layout=layout,
@@ -193,8 +200,7 @@ def resolve_inputs(settings: Settings, vars_text: str | None) -> Inputs:
         cli_vars=cli_vars,
         vars_text=vars_text,
         setup=setup_key(settings),
-        target=target,
-        versions=fingerprints.installed_versions(target.get("type")),
+        versions=fingerprints.installed_versions(str(adapter_type)),
     )
 
 
@@ -210,6 +216,7 @@ def compile_project(
     with store.lock():
         run = _Run(inputs, store)
         summary = run.execute()
+        summary.timings = run.timings
     summary.seconds = time.perf_counter() - started
     summary.warnings = store.warnings + summary.warnings
     return summary
@@ -224,6 +231,13 @@ class _Run:
         self.settings = inputs.settings
         self.target_path = inputs.settings.project.target_path
         self.manifest_path = self.target_path / "manifest.json"
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def _lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self._clock, 4)
+        self._clock = now
 
     # --- entry ---------------------------------------------------------------------------------------------
 
@@ -237,7 +251,9 @@ class _Run:
                 "unchanged", self.manifest_path, nodes=head.get("nodes", 0), reused=head.get("nodes", 0)
             )
         hashes = self._hashes(stats, head)
-        state = self.store.state(self.inputs.setup) if head is not None else None
+        self._lap("scan files")
+        state = self.store.state(self.inputs.setup)
+        self._lap("load cache")
         if (
             state is None
             or state.get("hard") != self.inputs.hard_digest()
@@ -249,6 +265,8 @@ class _Run:
         try:
             return self._warm(state, stats, hashes)
         except Escalate as reason:
+            # the fast path may have edited the state in memory before giving up: start again from disk
+            state = self.store.state(self.inputs.setup) or state
             return self._refresh(state, stats, hashes, str(reason))
 
     def _unchanged(self, head: Mapping[str, Any], stats: Mapping[str, list[int]]) -> bool:
@@ -276,6 +294,7 @@ class _Run:
 
     def _cold(self, stats: dict[str, list[int]], hashes: dict[str, str], reason: str) -> CompileSummary:
         manifest = self._dbt("compile")
+        self._lap("dbt compile")
         codes = {
             uid: node["compiled_code"]
             for uid, node in manifest["nodes"].items()
@@ -287,6 +306,7 @@ class _Run:
         from framework.compile.verify import verify_all
 
         verdicts = verify_all(project, codes)
+        self._lap("verify against dbt")
         fpr = self._fingerprinter(project, state)
         fallbacks = {}
         for uid, verdict in verdicts.compile.items():
@@ -296,12 +316,13 @@ class _Run:
                 meta["fp"] = fpr.traced(uid, verdict.trace)
             else:
                 fallbacks[uid] = verdict.reason
-                meta = {"how": "dbt", "reason": verdict.reason, "volatile": _is_volatile(verdict.reason)}
+                meta = {"how": "dbt", "reason": verdict.reason, "volatile": verdict.volatile}
                 meta["fp"] = fpr.everything(uid)
             meta["parse"] = verdicts.parse.get(uid)
             state["nodes"][uid] = meta
             self.store.put_object(meta["fp"], codes[uid])
         state["names_macros"] = sorted(verdicts.names_macros)
+        state["codes"] = {uid: [state["nodes"][uid]["fp"], code] for uid, code in codes.items()}
         summary = CompileSummary(
             "cold", self.manifest_path, nodes=len(codes), dbt_compiled=len(codes), reason=reason
         )
@@ -338,6 +359,7 @@ class _Run:
         changed_macros = self._apply_macro_changes(
             project, [r for r in changed if layout.kind_of(r) == "macro"]
         )
+        self._lap("macro files")
         if changed_macros & set(state["names_macros"]):
             raise Escalate("a schema/alias/database naming macro changed")
         reparse = self._nodes_of_files(manifest, [r for r in changed if layout.kind_of(r) == "model"])
@@ -357,6 +379,7 @@ class _Run:
             text = scanner.file_path(layout, relative).read_text()
             if self._reparse(project, state, uid, text):
                 changed_nodes.append(uid)
+        self._lap("parse changed models")
         summary = CompileSummary("incremental", self.manifest_path)
         summary.changed_nodes = sorted(reparse)
         return self._compile_stale(project, state, stats, hashes, summary, allow_dbt=False)
@@ -392,6 +415,7 @@ class _Run:
     def _reparse(self, project: Any, state: dict[str, Any], uid: str, text: str) -> bool:
         """Re-derive a changed model from its new code as dbt's parser would; Escalate where we cannot."""
         from framework.compile import renderer
+        from framework.compile.context import RenderFailure, Unsupported
 
         node = project.nodes[uid]
         meta = state["nodes"].get(uid) or {}
@@ -453,6 +477,7 @@ class _Run:
         if updated == node:
             return False
         self._set_node(project, state["manifest"], uid, updated)
+        state.setdefault("node_digests", {}).pop(uid, None)
         meta["parse"] = {"ok": True, "calls": calls, "trace": trace.as_dict()}
         return True
 
@@ -479,6 +504,7 @@ class _Run:
         self, state: dict[str, Any], stats: dict[str, list[int]], hashes: dict[str, str], reason: str
     ) -> CompileSummary:
         manifest = self._dbt("parse")
+        self._lap("dbt parse")
         artifacts.strip_compiled(manifest)
         project = self._project(manifest)
         old_nodes = state["manifest"]["nodes"]
@@ -498,6 +524,7 @@ class _Run:
             if meta:
                 new_state["nodes"][uid] = meta
         new_state["names_macros"] = state.get("names_macros", [])
+        new_state["codes"] = state.get("codes") or {}
         removed = [n for uid, n in old_nodes.items() if uid not in manifest["nodes"]]
         artifacts.remove_compiled_files(self.target_path, removed)
         summary = CompileSummary("refresh", self.manifest_path, reason=reason)
@@ -520,6 +547,7 @@ class _Run:
         allow_dbt: bool,
     ) -> CompileSummary:
         from framework.compile import renderer
+        from framework.compile.context import RenderFailure, Unsupported
 
         state["hashes"] = hashes
         state["cli_vars"] = self.inputs.cli_vars
@@ -527,6 +555,8 @@ class _Run:
             state["text"]["env_names"] + _traced_env(state), state["text"]["dynamic_env"]
         )
         fpr = self._fingerprinter(project, state)
+        # The last result of each node, with the fingerprint it was computed for.
+        previous: dict[str, list[str]] = state.get("codes") or {}
         codes: dict[str, str] = {}
         rendered: list[str] = []
         need_dbt: dict[str, str] = {}
@@ -543,9 +573,12 @@ class _Run:
                 fp = fpr.everything(uid)
             else:
                 fp = None
-            if fp is not None and fp == meta.get("fp"):
-                code = self.store.get_object(fp)
+            if fp is not None:
+                # The last result for this node is in the state; an older one may be in the object store.
+                last = previous.get(uid)
+                code = last[1] if last and last[0] == fp else self.store.get_object(fp)
                 if code is not None:
+                    meta["fp"] = fp
                     codes[uid] = code
                     continue
             if how == "dbt":
@@ -555,21 +588,22 @@ class _Run:
                 code, trace = renderer.compile_node(project, node)
             except (Unsupported, RenderFailure) as exc:
                 need_dbt[uid] = str(exc)
-                meta.update(
-                    {"how": "dbt", "reason": str(exc), "volatile": _is_volatile(str(exc)), "trace": None}
-                )
+                volatile = getattr(exc, "volatile", False)
+                meta.update({"how": "dbt", "reason": str(exc), "volatile": volatile, "trace": None})
                 continue
             meta.update({"how": "fast", "trace": trace.as_dict(), "fp": fpr.traced(uid, trace.as_dict())})
             meta.pop("reason", None)
             self.store.put_object(meta["fp"], code)
             codes[uid] = code
             rendered.append(uid)
+        self._lap("render")
         if need_dbt:
             if not allow_dbt:
                 raise Escalate(f"{len(need_dbt)} node(s) need dbt: " + ", ".join(sorted(need_dbt)[:3]))
             manifest = self._dbt(
                 "compile", [fallback.selector_for(project.nodes[uid]) for uid in sorted(need_dbt)]
             )
+            self._lap("dbt compile -s")
             for uid in need_dbt:
                 node = manifest["nodes"].get(uid)
                 if node is None or node.get("compiled_code") is None:
@@ -580,6 +614,7 @@ class _Run:
                 meta["fp"] = fpr.everything(uid)
                 self.store.put_object(meta["fp"], code)
                 codes[uid] = code
+        state["codes"] = {uid: [state["nodes"][uid]["fp"], code] for uid, code in codes.items()}
         summary.nodes = len(codes)
         summary.rendered = len(rendered)
         summary.dbt_compiled = len(need_dbt)
@@ -607,6 +642,7 @@ class _Run:
         full_write: bool,
         changed: Sequence[str] = (),
     ) -> None:
+        self._lap("before write")
         manifest = state["manifest"]
         had_manifest = self.manifest_path.is_file()
         output = artifacts.build_manifest(manifest, codes, self.target_path)
@@ -614,6 +650,7 @@ class _Run:
             self.target_path, output, codes, None if full_write or not had_manifest else changed
         )
         artifacts.write_manifest(self.target_path, output)
+        self._lap("write artifacts")
         state["hashes"] = hashes
         self.store.write_state(self.inputs.setup, state)
         env_names = state["text"]["env_names"] + _traced_env(state)
@@ -630,6 +667,7 @@ class _Run:
             "target_manifest": [str(self.manifest_path), artifacts.stat_of(self.manifest_path)],
         }
         self.store.write_head(self.inputs.setup, head)
+        self._lap("write cache")
 
     # --- helpers ---------------------------------------------------------------------------------------------------
 
@@ -657,12 +695,13 @@ class _Run:
             dispatch_config=self.inputs.layout.dispatch,
         )
 
-    def _fingerprinter(self, project: Any, state: Mapping[str, Any]) -> fingerprints.Fingerprinter:
+    def _fingerprinter(self, project: Any, state: dict[str, Any]) -> fingerprints.Fingerprinter:
         watched = self.inputs.watched_env(state["text"]["env_names"], state["text"]["dynamic_env"])
         return fingerprints.Fingerprinter(
             project,
             watched,
             [self.inputs.hard_digest(), fingerprints.macro_names_digest(project.macros)],
+            node_digests=state.setdefault("node_digests", {}),
         )
 
     def _new_state(self, manifest: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any]:
@@ -674,6 +713,8 @@ class _Run:
             "hard": self.inputs.hard_digest(),
             "manifest": manifest,
             "nodes": {},
+            "node_digests": {},
+            "codes": {},
             "names_macros": [],
             "hashes": hashes,
             "cli_vars": self.inputs.cli_vars,
@@ -699,12 +740,10 @@ def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
     return {k for k in set(old) | set(new) if old.get(k, object()) != new.get(k, object())}
 
 
-def _is_volatile(reason: str) -> bool:
-    return any(marker in reason for marker in VOLATILE_MARKERS)
-
-
 def merge_config_calls(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The in-file config of a model: its `config()` calls merged (a key set twice is left to dbt)."""
+    from framework.compile.context import Unsupported
+
     merged: dict[str, Any] = {}
     for call in calls:
         for key, value in call.items():

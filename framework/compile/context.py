@@ -115,7 +115,29 @@ def _is_probe(name: str) -> bool:
 
 
 class Unsupported(Exception):
-    """The fast renderer cannot reproduce dbt exactly here; dbt must compile this node."""
+    """The fast renderer cannot reproduce dbt exactly here; dbt must compile this node.
+
+    `volatile`: what was asked depends on the warehouse or the clock (introspection, `run_started_at`), so
+    even dbt's answer must not be reused from the cache: such a node is compiled by dbt every time.
+    """
+
+    def __init__(self, message: str, volatile: bool = False) -> None:
+        super().__init__(message)
+        self.volatile = volatile
+
+
+VOLATILE_MEMBERS = frozenset(
+    {
+        "run_started_at",
+        "invocation_id",
+        "thread_id",
+        "sql_now",
+        "load_result",
+        "store_result",
+        "store_raw_result",
+        "_sql_results",
+    }
+)
 
 
 class RenderFailure(Exception):
@@ -147,7 +169,7 @@ class UnsupportedMember:
         self._name = name
 
     def _fail(self, *args: Any, **kwargs: Any) -> Any:
-        raise Unsupported(f"uses `{self._name}`")
+        raise Unsupported(f"uses `{self._name}`", volatile=self._name in VOLATILE_MEMBERS)
 
     __call__ = __str__ = __iter__ = __bool__ = __len__ = __getitem__ = __eq__ = _fail
     __hash__ = None  # type: ignore[assignment]
@@ -155,7 +177,7 @@ class UnsupportedMember:
     def __getattr__(self, name: str) -> Any:
         if _is_probe(name):
             raise AttributeError(name)
-        raise Unsupported(f"uses `{self._name}.{name}`")
+        raise Unsupported(f"uses `{self._name}.{name}`", volatile=self._name in VOLATILE_MEMBERS)
 
 
 class StrictMapping(Mapping[str, Any]):
@@ -245,7 +267,7 @@ class AdapterWrapper:
     def __getattr__(self, name: str) -> Any:
         if _is_probe(name):
             raise AttributeError(name)
-        raise Unsupported(f"uses `adapter.{name}`")
+        raise Unsupported(f"uses `adapter.{name}` (asks the warehouse)", volatile=True)
 
 
 class RuntimeConfig:
@@ -461,8 +483,9 @@ def _modules() -> dict[str, Any]:
     import datetime
     import itertools
     import re
+    from importlib import import_module
 
-    import pytz  # type: ignore[import-untyped]
+    pytz = import_module("pytz")  # dbt exposes it; typed stubs may not be installed
 
     return {"datetime": datetime, "pytz": pytz, "re": re, "itertools": itertools}
 
@@ -555,6 +578,12 @@ class RenderSession(Mapping[str, Any]):
 
     def call_macro(self, unique_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         self.trace.macros.add(unique_id)
+        if unique_id == "macro.dbt.is_incremental" and self.mode == "compile" and self.node is not None:
+            # dbt's is_incremental() asks the warehouse whether the table exists, then requires an incremental
+            # materialization: for any other materialization the answer is False whatever the warehouse says.
+            if self.node["config"].get("materialized") != "incremental":
+                return False
+            raise Unsupported("is_incremental() of an incremental model asks the warehouse", volatile=True)
         if self._depth == 0:
             self.trace.top_level_macros.append(unique_id)
         macro = self._macros.get(unique_id)

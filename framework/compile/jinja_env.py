@@ -75,6 +75,11 @@ class MacroFuzzEnvironment(jinja2.sandbox.SandboxedEnvironment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
         return MacroFuzzParser(self, source, name, filename).parse()
 
+    def handle_exception(self, source: str | None = None) -> Any:
+        # Jinja rewrites tracebacks by copying the whole context, which our lazily resolved context refuses;
+        # the renderer reports errors itself, so the exception is passed on as it is.
+        raise
+
 
 class MacroFuzzTemplate(jinja2.nativetypes.NativeTemplate):
     environment_class = MacroFuzzEnvironment  # type: ignore[assignment]

@@ -91,11 +91,23 @@ class CacheStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        from filelock import FileLock
-
+        """An exclusive lock across processes (flock where available: it costs no import)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.root / "lock"), timeout=LOCK_TIMEOUT_SECONDS):
-            yield
+        path = self.root / "lock"
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            from filelock import FileLock
+
+            with FileLock(str(path), timeout=LOCK_TIMEOUT_SECONDS):
+                yield
+            return
+        with open(path, "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     # --- checked files ------------------------------------------------------------------------------------
 

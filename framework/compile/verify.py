@@ -21,6 +21,7 @@ PARSED_TYPES = frozenset({"model", "analysis"})
 class CompileVerdict:
     trace: dict[str, Any] | None  # None: dbt compiles this node
     reason: str = ""
+    volatile: bool = False
 
 
 @dataclass
@@ -33,7 +34,9 @@ class Verdicts:
 def compile_verdict(project: ProjectModel, node: Mapping[str, Any], expected: str) -> CompileVerdict:
     try:
         code, trace = compile_node(project, node)
-    except (Unsupported, RenderFailure) as exc:
+    except Unsupported as exc:
+        return CompileVerdict(None, str(exc), exc.volatile)
+    except RenderFailure as exc:
         return CompileVerdict(None, str(exc))
     if code != expected:
         return CompileVerdict(None, "the fast renderer's SQL differs from dbt's")
@@ -97,13 +100,46 @@ def naming_macros(project: ProjectModel) -> set[str]:
     return found
 
 
-def verify_all(project: ProjectModel, codes: Mapping[str, str]) -> Verdicts:
-    verdicts = Verdicts()
-    for uid, expected in codes.items():
+_SHARED: dict[str, Any] = {}  # what forked verification workers inherit
+
+
+def _verify_slice(unique_ids: list[str]) -> tuple[dict[str, CompileVerdict], dict[str, dict[str, Any]]]:
+    project: ProjectModel = _SHARED["project"]
+    codes: Mapping[str, str] = _SHARED["codes"]
+    compiled: dict[str, CompileVerdict] = {}
+    parsed: dict[str, dict[str, Any]] = {}
+    for uid in unique_ids:
         node = project.nodes[uid]
-        verdicts.compile[uid] = compile_verdict(project, node, expected)
-        parsed = parse_verdict(project, node)
-        if parsed is not None:
-            verdicts.parse[uid] = parsed
+        compiled[uid] = compile_verdict(project, node, codes[uid])
+        verdict = parse_verdict(project, node)
+        if verdict is not None:
+            parsed[uid] = verdict
+    return compiled, parsed
+
+
+def verify_all(project: ProjectModel, codes: Mapping[str, str], workers: int | None = None) -> Verdicts:
+    """Render every node dbt compiled and compare; on several cores, in forked worker processes."""
+    import multiprocessing
+    import os
+
+    verdicts = Verdicts()
+    unique_ids = sorted(codes)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    _SHARED.update(project=project, codes=codes)
+    try:
+        if workers > 1 and len(unique_ids) >= 200 and "fork" in multiprocessing.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
+            slices = [unique_ids[i::workers] for i in range(workers)]
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                results = list(pool.map(_verify_slice, slices))
+        else:
+            results = [_verify_slice(unique_ids)]
+    finally:
+        _SHARED.clear()
+    for compiled, parsed in results:
+        verdicts.compile.update(compiled)
+        verdicts.parse.update(parsed)
     verdicts.names_macros = naming_macros(project)
     return verdicts
