@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from framework.privacy.noise import draw_noise, noise_generator
 from framework.privacy.plan import RoundPlan, SelectionPlan
@@ -56,6 +57,9 @@ def select_partitions(weigh: Weigh, plan: SelectionPlan, seed: int | None = None
     outcomes = []
     for round_plan in plan.rounds:
         items, weights = weigh(round_plan.norm, released)
+        # Engines return items in any order; sorting makes a seeded release a function of the data alone.
+        order = pc.sort_indices(items).to_numpy()
+        items, weights = items.take(order), weights[order]
         noise = draw_noise(generator, round_plan.noise, round_plan.scale, len(weights))
         chosen = items.filter(pa.array(release_mask(weights, noise, round_plan.threshold)))
         outcomes.append(RoundOutcome(round_plan, chosen))
