@@ -21,7 +21,7 @@ from typing import Any
 
 from framework.checks.config import RuleSettings
 from framework.checks.lineage import ANY_COLUMN, Analysis, ColumnRef, OutputColumn, Shape, ShapeResolver
-from framework.checks.manifest import Manifest
+from framework.checks.manifest import Manifest, contract_enforced
 from framework.checks.rule import CheckContext, Rule, line_of
 from framework.checks.violations import Finding
 
@@ -79,11 +79,6 @@ def grain_of(node: Mapping[str, Any]) -> tuple[str, ...]:
         if isinstance(value, list | tuple) and value:
             return tuple(sorted(str(part).strip().lower() for part in value))
     return ()
-
-
-def contract_enforced(node: Mapping[str, Any]) -> bool:
-    contract = (node.get("config") or {}).get("contract") or node.get("contract") or {}
-    return bool(contract.get("enforced"))
 
 
 def canonical_code(node: Mapping[str, Any], manifest: Manifest) -> str | None:

@@ -12,11 +12,12 @@ Lineage is best effort: SQL sqlglot cannot qualify leaves a shape unknown (None)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from framework.checks.manifest import Manifest
+from framework.checks.manifest import Manifest, contract_enforced
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -84,13 +85,32 @@ def declared_columns(node: Mapping[str, Any], dialect: str) -> dict[str, OutputC
     }
 
 
+def declared_shape(node: Mapping[str, Any], dialect: str) -> Shape:
+    """The columns the schema .yml declares, where they are authoritative: a source or seed (nothing else
+    says), or a contract-enforced model (dbt fails the build otherwise). On any other model they are
+    documentation, and may well list only some of its columns."""
+    authoritative = node.get("resource_type") in ("source", "seed") or contract_enforced(node)
+    declared = declared_columns(node, dialect) if authoritative else {}
+    return Shape(declared, "yml") if declared else UNKNOWN_SHAPE
+
+
 def table_key(table: exp.Table) -> tuple[str, ...]:
     return tuple(part.name.lower() for part in table.parts)
 
 
+# dbt writes relation names as quoted parts joined by dots: "db"."schema"."table", `project`.`dataset`.`t`.
+_QUOTED_PARTS = re.compile(
+    r'^(?:"[^"]*"|`[^`]*`|[A-Za-z_][\w$-]*)(?:\.(?:"[^"]*"|`[^`]*`|[A-Za-z_][\w$-]*))*$'
+)
+
+
 def relation_key(relation_name: str | None, dialect: str) -> tuple[str, ...] | None:
+    """A relation name as lower-cased parts, or None when it is not a plain table (e.g. read_parquet(...))."""
     if not relation_name:
         return None
+    if _QUOTED_PARTS.match(relation_name):  # the common case, without a parser: thousands per check
+        parts = re.findall(r'"([^"]*)"|`([^`]*)`|([^."`]+)', relation_name)
+        return tuple("".join(groups).lower() for groups in parts)
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
@@ -163,12 +183,11 @@ class ShapeResolver:
         node = self.manifest.get(unique_id)
         if node is None:
             return UNKNOWN_SHAPE
-        declared = declared_columns(node, self.dialect)
         if node.get("resource_type") in ("model", "snapshot") and node.get("compiled_code"):
             analysis = self.analyse(node, self.shape)
             if analysis is not None and analysis.shape.columns is not None:
                 return analysis.shape
-        return Shape(declared, "yml") if declared else UNKNOWN_SHAPE
+        return declared_shape(node, self.dialect)
 
     def analyse(self, node: Mapping[str, Any], parent_shape: Callable[[str], Shape]) -> Analysis | None:
         """Qualify the node's compiled SQL against its parents' shapes (as `parent_shape` gives them)."""
@@ -256,8 +275,8 @@ class ShapeResolver:
                     ),
                 )
             shape = Shape(columns, "sql")
-        else:  # a star sqlglot could not expand: only the schema .yml can say what comes out
-            shape = Shape(declared, "yml") if declared else UNKNOWN_SHAPE
+        else:  # a star sqlglot could not expand: only a contract can say what comes out
+            shape = declared_shape(node, self.dialect)
         return Analysis(shape=shape, outputs=outputs, clause_uses=self._clause_uses(scope, schema))
 
     def _leaves(self, nodes: Any) -> set[ColumnRef]:

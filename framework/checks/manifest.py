@@ -28,6 +28,12 @@ class ManifestError(Exception):
     """The manifest cannot be checked: missing, unreadable, or from an unsupported dbt version."""
 
 
+def contract_enforced(node: Mapping[str, Any]) -> bool:
+    """True when dbt enforces the node's declared columns and types (`contract: {enforced: true}`)."""
+    contract = (node.get("config") or {}).get("contract") or node.get("contract") or {}
+    return bool(contract.get("enforced"))
+
+
 def _read_json(path: Path) -> Any:
     try:
         import orjson

@@ -162,3 +162,27 @@ def test_types_compare_declared_with_declared_and_inferred_with_inferred() -> No
     assert diff_columns(old, {"a": OutputColumn("a")}) == []  # unknown type: nothing to compare
     [change] = diff_columns(old, {"a": OutputColumn("a", inferred_type="TEXT")})
     assert (change.old_type, change.new_type) == ("INT", "TEXT")
+
+
+def test_yml_columns_count_only_when_a_contract_enforces_them() -> None:
+    from tests.unit.test_checks_rules import manifest, model
+
+    def project(columns: list[str], enforced: bool) -> Manifest:
+        raw = model("stg_events", sql="select * from read_parquet('events.parquet')")
+        raw["columns"] = {name: {"name": name, "data_type": "integer"} for name in columns}
+        raw["config"]["contract"] = {"enforced": enforced}
+        reader = model(
+            "fct_events", "marts", sql='select b from "db"."main"."stg_events"', refs=["stg_events"]
+        )
+        return manifest(raw, reader)
+
+    # Documentation that stops listing a column is not a schema change: the SQL (a star) says nothing.
+    assert (
+        run_checks(
+            project(["a"], False), baseline=project(["a", "b"], False), rules=[BreakingChanges()]
+        ).violations
+        == ()
+    )
+    report = run_checks(project(["a"], True), baseline=project(["a", "b"], True), rules=[BreakingChanges()])
+    violation = only(report)
+    assert (violation.details["column"], downstream(violation)) == ("b", {"fct_events.b"})
