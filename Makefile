@@ -59,7 +59,11 @@ typecheck: install-dev
 pytest: install-dev system-deps bq-emulator
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
-test: lint typecheck pytest
+# The CI gate on the compiled DAG, over this repository's own models (README: CI checks).
+check: install
+	$(BIN)/overclock check
+
+test: lint typecheck pytest check
 
 bench: install-dev
 	@for b in benchmarks/*/run.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
