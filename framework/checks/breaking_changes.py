@@ -161,7 +161,9 @@ class _Comparison:
             self.current, context.dialect, lambda node: context.parsed_or_none(node, self.current)
         )
         self.baseline_shapes = ShapeResolver(
-            self.baseline, context.dialect, lambda node: context.parsed_or_none(node, self.baseline)
+            self.baseline,
+            context.dialect_of(self.baseline),
+            lambda node: context.parsed_or_none(node, self.baseline),
         )
         self._consumer_analyses: dict[str, Analysis | None] = {}
 

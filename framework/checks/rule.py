@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from framework.checks.config import CheckConfig, RuleSettings
 from framework.checks.manifest import Manifest
-from framework.checks.sql import SqlError, SqlSyntaxError, VerdictCache, parse_statement
+from framework.checks.sql import SqlError, SqlSyntaxError, VerdictCache, dialect_for, parse_statement
 from framework.checks.violations import Finding, Severity
 
 if TYPE_CHECKING:
@@ -127,15 +127,22 @@ class CheckContext:
 
     def parse(self, node: Mapping[str, Any], manifest: Manifest | None = None) -> exp.Expr | SqlError:
         """The node's compiled SQL as a sqlglot tree, or why it does not parse. Cached per manifest."""
-        key = (id(manifest or self.manifest), str(node.get("unique_id")))
+        manifest = manifest or self.manifest
+        key = (id(manifest), str(node.get("unique_id")))
         cached = self._parsed.get(key)
         if cached is None:
             try:
-                cached = parse_statement(node.get("compiled_code") or "", self.dialect)
+                cached = parse_statement(node.get("compiled_code") or "", self.dialect_of(manifest))
             except SqlSyntaxError as exc:
                 cached = exc.error
             self._parsed[key] = cached
         return cached
+
+    def dialect_of(self, manifest: Manifest) -> str:
+        """The run's dialect for its manifest; a baseline from another engine is read in its own."""
+        if manifest is self.manifest or manifest.adapter_type == self.manifest.adapter_type:
+            return self.dialect
+        return dialect_for(manifest.adapter_type)
 
     def sql_errors(self, nodes: list[Mapping[str, Any]]) -> list[SqlError | None]:
         """Why each node's compiled SQL does not parse (None where it does): cached, parallel for the rest."""

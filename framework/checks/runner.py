@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.checks.config import CheckConfig
-from framework.checks.manifest import Manifest
+from framework.checks.manifest import Manifest, ManifestError
 from framework.checks.rule import CheckContext, Rule
 from framework.checks.sql import dialect_for
 from framework.checks.violations import CheckReport, RuleRun, Violation
@@ -43,6 +43,11 @@ def run_checks(
     config = config or CheckConfig()
     rules = list(rules) if rules is not None else all_rules()
     config.validate_rule_names(rule.name for rule in rules)
+    if baseline is not None and baseline.project_name != manifest.project_name:
+        raise ManifestError(
+            f"the baseline manifest is of project '{baseline.project_name}', this one is "
+            f"'{manifest.project_name}': pass the baseline of the same project"
+        )
     context = CheckContext(
         manifest,
         config=config,

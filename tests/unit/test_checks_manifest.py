@@ -61,3 +61,12 @@ def test_a_file_that_is_not_a_manifest(tmp_path: Path, content: str, expected: s
     path.write_text(content)
     with pytest.raises(ManifestError, match=expected):
         load_manifest(path)
+
+
+def test_a_baseline_of_another_project_is_refused() -> None:
+    from framework.checks import Manifest, run_checks
+
+    data = json.loads(BASELINE.read_text())
+    data["metadata"]["project_name"] = "warehouse"
+    with pytest.raises(ManifestError, match="baseline manifest is of project 'warehouse', this one is 'shop'"):
+        run_checks(load_manifest(BASELINE), baseline=Manifest.from_data(data))
