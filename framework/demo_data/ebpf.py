@@ -789,12 +789,17 @@ def _setup_connection(pool: PathPool, host_processes: HostProcesses) -> duckdb.D
     return connection
 
 
-def generate(out_dir: Path, scale: int = 1, seed: int = 42) -> dict[str, int]:
-    """Write `events/<host>/<hour>.jsonl` (plus re-delivered files) and `malformed_lines.csv` under `out_dir`."""
+def generate(
+    out_dir: Path, scale: int = 1, seed: int = 42, events_per_file: int | None = None
+) -> dict[str, int]:
+    """Write `events/<host>/<hour>.jsonl` (plus re-delivered files) and `malformed_lines.csv` under `out_dir`.
+
+    `events_per_file` overrides `EVENTS_PER_FILE * scale` (tests use small files).
+    """
 
     rng = np.random.default_rng(seed)
     pool = _build_pool(rng)
-    events_per_file = EVENTS_PER_FILE * scale
+    events_per_file = events_per_file or EVENTS_PER_FILE * scale
     summary: dict[str, int] = {}
     labels: list[tuple[str, int, str]] = []
     for host, role in HOSTS:
