@@ -145,7 +145,7 @@ class CheckContext:
         return dialect_for(manifest.adapter_type)
 
     def sql_errors(self, nodes: list[Mapping[str, Any]]) -> list[SqlError | None]:
-        """Why each node's compiled SQL does not parse (None where it does): cached, parallel for the rest."""
+        """Why each node's compiled SQL does not parse (None where it does), through the verdict cache."""
         cache = VerdictCache(self.cache_dir, self.dialect)
         return cache.verdicts([str(node.get("compiled_code") or "") for node in nodes])
 

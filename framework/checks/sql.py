@@ -105,7 +105,12 @@ def source_line(raw_code: str, compiled_code: str, compiled_line: int, highlight
     return min(index + 1, len(raw_lines))
 
 
-def _validate_chunk(dialect: str, codes: list[str]) -> list[SqlError | None]:
+def validate_sql(codes: list[str], dialect: str) -> list[SqlError | None]:
+    """Parse every compiled SQL text; None where it parses.
+
+    Serial on purpose: only a cold verdict cache parses much (about 2 s for 2,500 models here), and forking
+    workers from a process that ran dbt (and its threads) risks deadlocks for a second saved.
+    """
     errors: list[SqlError | None] = []
     for code in codes:
         try:
@@ -115,28 +120,6 @@ def _validate_chunk(dialect: str, codes: list[str]) -> list[SqlError | None]:
         else:
             errors.append(None)
     return errors
-
-
-def validate_sql(codes: list[str], dialect: str, workers: int | None = None) -> list[SqlError | None]:
-    """Parse every compiled SQL text; None where it parses. Large batches are split across processes.
-
-    Only the verdicts cross the process boundary: parse trees are cheaper to rebuild than to pickle.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    workers = workers or min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(codes) < PARALLEL_THRESHOLD:
-        return _validate_chunk(dialect, codes)
-    size = -(-len(codes) // (workers * 4))
-    chunks = [codes[start : start + size] for start in range(0, len(codes), size)]
-    # fork: the workers inherit the imported parser instead of importing it again.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        results = pool.map(_validate_chunk, [dialect] * len(chunks), chunks)
-        return [error for chunk in results for error in chunk]
-
-
-PARALLEL_THRESHOLD = 400  # below this, starting processes costs more than it saves
 
 
 class VerdictCache:
@@ -167,12 +150,12 @@ class VerdictCache:
     def key(code: str) -> str:
         return hashlib.blake2b(code.encode(), digest_size=16).hexdigest()
 
-    def verdicts(self, codes: list[str], workers: int | None = None) -> list[SqlError | None]:
+    def verdicts(self, codes: list[str]) -> list[SqlError | None]:
         keys = [self.key(code) for code in codes]
         missing = [
             index for index, key in enumerate(keys) if key not in self._stored and key not in self._used
         ]
-        fresh = validate_sql([codes[index] for index in missing], self.dialect, workers)
+        fresh = validate_sql([codes[index] for index in missing], self.dialect) if missing else []
         for index, error in zip(missing, fresh, strict=True):
             self._used[keys[index]] = (
                 None if error is None else [error.message, error.line, error.column, error.highlight]

@@ -333,3 +333,24 @@ def test_a_clean_manifest_reports_nothing() -> None:
     assert [run.name for run in report.rules] == [
         rule.name for rule in all_rules() if not rule.needs_baseline
     ]
+
+
+def test_parse_verdicts_are_cached_between_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from framework.checks import sql
+
+    parsed: list[int] = []
+    original = sql.validate_sql
+    monkeypatch.setattr(
+        sql, "validate_sql", lambda codes, dialect: parsed.append(len(codes)) or original(codes, dialect)
+    )
+    m = manifest(model("stg_a"), model("stg_b", sql="select (", raw="select ("))
+
+    def run() -> CheckReport:
+        return run_checks(m, rules=[SqlValidity()], cache_dir=tmp_path)
+
+    first, second = run(), run()
+    assert parsed == [2]  # the second run parsed nothing
+    assert first.violations == second.violations and len(first.violations) == 1
+    [cache_file] = tmp_path.glob("sql-verdicts-duckdb-*.json")
+    cache_file.write_text("{damaged")
+    assert run().violations == first.violations  # a damaged cache is only a slower run
