@@ -297,6 +297,12 @@ def export_search_feed_command(out_dir: str, **options: Any) -> None:
     help="report format.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), help="write the report to this file.")
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    envvar="GITHUB_STEP_SUMMARY",
+    help="append a Markdown summary to this file (default: $GITHUB_STEP_SUMMARY, a GitHub job's page).",
+)
 def check_command(
     select: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -304,6 +310,7 @@ def check_command(
     manifest_path: str | None,
     output_format: str,
     output: str | None,
+    summary: str | None,
     **options: Any,
 ) -> None:
     """Check the compiled DAG: SQL validity, DAG rules, breaking changes. Exit 0 clean, 1 violations."""
@@ -319,6 +326,7 @@ def check_command(
             manifest_path=manifest_path,
             output_format=output_format,
             output=output,
+            summary=summary,
         )
     except USAGE_ERRORS as exc:
         fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))

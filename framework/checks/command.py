@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ def run_check_command(
     manifest_path: str | None = None,
     output_format: str = "text",
     output: str | None = None,
+    summary: str | None = None,
 ) -> int:
     from framework.checks.compiled import compile_for_check, load_for_check, select_models
     from framework.checks.config import load_check_config
@@ -70,8 +70,7 @@ def run_check_command(
         print(render_text(report, color=sys.stdout.isatty()), end="")
     else:
         print(render(report, output_format), end="")
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if output_format == "github" and summary_file:
-        with open(summary_file, "a", encoding="utf-8") as handle:
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
             handle.write(render(report, "markdown"))
     return report.exit_code
