@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test install install-dev system-deps bq-emulator lint typecheck pytest check bench clean
+.PHONY: demo test install install-dev system-deps bq-emulator lint typecheck pytest check bench clean dagster-validate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
