@@ -105,3 +105,23 @@ where batches.batch_id is null
     or batches.document_count <> per_batch.document_count
     or batches.byte_count <> per_batch.byte_count
 {% endtest %}
+
+{#-
+    Last event wins: every action sends the newest event of its message (by event time, then event id) among
+    all events ingested by the end of the action's tick; an index action never sends a deleted message.
+-#}
+{% test search_action_is_latest_event(model, events_model) %}
+select actions.*
+from {{ model }} as actions
+where (actions.action = 'index' and actions.winning_event_type = 'delete')
+    or exists (
+        select 1
+        from {{ events_model }} as events
+        where events.message_id = actions.message_id
+            and events.tick_at <= actions.tick_at
+            and (
+                events.event_at > actions.winning_event_at
+                or (events.event_at = actions.winning_event_at and events.event_id > actions.document_version)
+            )
+    )
+{% endtest %}

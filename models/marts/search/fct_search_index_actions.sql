@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='action_id',
         on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ search_tick_end('tick_at') }} > {{ search_watermark(ref('stg_search__message_events')) }}{% endif %}",
     )
 }}
 {#-
@@ -30,7 +31,9 @@
 
     Incremental: new feed ticks only. Everything a tick's rows depend on is ingested by the end of that
     tick and only closed ticks (ending at or before the watermark) are processed, so any sequence of
-    increments gives the same rows as one full refresh.
+    increments gives the same rows as one full refresh. A run whose watermark is earlier than what is built
+    (`as_of` in the past) first removes the ticks after it (pre-hook): the feed is rewound to that moment,
+    again exactly as a full refresh at that moment would be.
 -#}
 with
 
