@@ -17,13 +17,18 @@ from framework.compile.store import atomic_write
 COMPILED_FIELDS = ("compiled_code", "compiled", "compiled_path", "extra_ctes_injected", "extra_ctes")
 
 
-def compiled_path(target_path: Path, node: Mapping[str, Any]) -> str:
-    """dbt's `get_target_write_path(target_path, "compiled")`."""
+def compiled_relative_path(node: Mapping[str, Any]) -> str:
+    """dbt's `get_target_write_path`, relative to `<target>/compiled`."""
     if os.path.basename(node["path"]) == os.path.basename(node["original_file_path"]):
         relative = node["original_file_path"]
     else:
         relative = os.path.join(node["original_file_path"], node["path"])
-    return os.path.join(str(target_path), "compiled", node["package_name"], relative)
+    return os.path.join(node["package_name"], relative)
+
+
+def compiled_path(target_path: Path, node: Mapping[str, Any]) -> str:
+    """dbt's `get_target_write_path(target_path, "compiled")`."""
+    return os.path.join(str(target_path), "compiled", compiled_relative_path(node))
 
 
 def strip_compiled(manifest: dict[str, Any]) -> None:
@@ -34,8 +39,13 @@ def strip_compiled(manifest: dict[str, Any]) -> None:
 
 
 def build_manifest(
-    manifest: Mapping[str, Any], codes: Mapping[str, str], target_path: Path
+    manifest: Mapping[str, Any],
+    codes: Mapping[str, str],
+    target_path: Path,
+    relative_paths: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    prefix = os.path.join(str(target_path), "compiled", "")
+    relative_paths = relative_paths or {}
     nodes = {}
     for unique_id, node in manifest["nodes"].items():
         code = codes.get(unique_id)
@@ -44,7 +54,9 @@ def build_manifest(
             continue
         nodes[unique_id] = {
             **node,
-            "compiled_path": compiled_path(target_path, node),
+            "compiled_path": prefix + relative_paths[unique_id]
+            if unique_id in relative_paths
+            else compiled_path(target_path, node),
             "compiled": True,
             "compiled_code": code,
             "extra_ctes_injected": True,

@@ -270,7 +270,11 @@ class _Run:
             return self._refresh(state, stats, hashes, str(reason))
 
     def _unchanged(self, head: Mapping[str, Any], stats: Mapping[str, list[int]]) -> bool:
-        if head.get("stats") != stats or head.get("hard") != self.inputs.hard_digest():
+        if (
+            head.get("volatile")
+            or head.get("stats") != stats
+            or head.get("hard") != self.inputs.hard_digest()
+        ):
             return False
         if head.get("cli_vars") != fingerprints.digest(self.inputs.cli_vars):
             return False
@@ -322,7 +326,9 @@ class _Run:
             state["nodes"][uid] = meta
             self.store.put_object(meta["fp"], codes[uid])
         state["names_macros"] = sorted(verdicts.names_macros)
-        state["codes"] = {uid: [state["nodes"][uid]["fp"], code] for uid, code in codes.items()}
+        state["codes"] = {
+            uid: [state["nodes"][uid]["fp"], code, _where(project.nodes[uid])] for uid, code in codes.items()
+        }
         summary = CompileSummary(
             "cold", self.manifest_path, nodes=len(codes), dbt_compiled=len(codes), reason=reason
         )
@@ -374,15 +380,31 @@ class _Run:
                 or set(trace.get("env", {})) & changed_env
             ):
                 reparse[uid] = manifest["nodes"][uid]["original_file_path"]
-        changed_nodes = []
+        # Every node whose fingerprint can have moved: the rest keep theirs without being looked at.
+        dirty: set[str] = set()
         for uid, relative in reparse.items():
+            before = fingerprints.relation_facts(manifest["nodes"][uid])
             text = scanner.file_path(layout, relative).read_text()
             if self._reparse(project, state, uid, text):
-                changed_nodes.append(uid)
+                dirty.add(uid)
+                if fingerprints.relation_facts(manifest["nodes"][uid]) != before:
+                    dirty.update(manifest["child_map"].get(uid, []))
+        for uid, meta in state["nodes"].items():
+            trace = meta.get("trace")
+            if (
+                meta.get("how") != "fast"
+                or not trace
+                or (
+                    changed_macros.intersection(trace.get("macros", []))
+                    or changed_vars.intersection(trace.get("vars", {}))
+                    or changed_env.intersection(trace.get("env", {}))
+                )
+            ):
+                dirty.add(uid)
         self._lap("parse changed models")
         summary = CompileSummary("incremental", self.manifest_path)
         summary.changed_nodes = sorted(reparse)
-        return self._compile_stale(project, state, stats, hashes, summary, allow_dbt=False)
+        return self._compile_stale(project, state, stats, hashes, summary, dirty)
 
     def _apply_macro_changes(self, project: Any, relatives: list[str]) -> set[str]:
         changed: set[str] = set()
@@ -533,7 +555,7 @@ class _Run:
             for uid, node in manifest["nodes"].items()
             if old_nodes.get(uid, {}).get("checksum") != node.get("checksum")
         )
-        return self._compile_stale(project, new_state, stats, hashes, summary, allow_dbt=True)
+        return self._compile_stale(project, new_state, stats, hashes, summary)
 
     # --- shared: recompute stale nodes, fall back per node, write ---------------------------------------------
 
@@ -544,8 +566,10 @@ class _Run:
         stats: dict[str, list[int]],
         hashes: dict[str, str],
         summary: CompileSummary,
-        allow_dbt: bool,
+        dirty: set[str] | None = None,
     ) -> CompileSummary:
+        """Reuse, render or leave to dbt every compilable node; `dirty` (default: all) are the nodes whose
+        fingerprint may have moved, every other one keeps its last result."""
         from framework.compile import renderer
         from framework.compile.context import RenderFailure, Unsupported
 
@@ -566,6 +590,10 @@ class _Run:
             ].get("enabled", True):
                 continue
             meta = state["nodes"].setdefault(uid, {})
+            last = previous.get(uid)
+            if dirty is not None and uid not in dirty and last and last[0] == meta.get("fp"):
+                codes[uid] = last[1]
+                continue
             how = meta.get("how")
             if how == "fast":
                 fp = fpr.traced(uid, meta["trace"])
@@ -575,7 +603,6 @@ class _Run:
                 fp = None
             if fp is not None:
                 # The last result for this node is in the state; an older one may be in the object store.
-                last = previous.get(uid)
                 code = last[1] if last and last[0] == fp else self.store.get_object(fp)
                 if code is not None:
                     meta["fp"] = fp
@@ -598,8 +625,6 @@ class _Run:
             rendered.append(uid)
         self._lap("render")
         if need_dbt:
-            if not allow_dbt:
-                raise Escalate(f"{len(need_dbt)} node(s) need dbt: " + ", ".join(sorted(need_dbt)[:3]))
             manifest = self._dbt(
                 "compile", [fallback.selector_for(project.nodes[uid]) for uid in sorted(need_dbt)]
             )
@@ -614,13 +639,19 @@ class _Run:
                 meta["fp"] = fpr.everything(uid)
                 self.store.put_object(meta["fp"], code)
                 codes[uid] = code
-        state["codes"] = {uid: [state["nodes"][uid]["fp"], code] for uid, code in codes.items()}
+        where = {uid: _where(project.nodes[uid], previous.get(uid), dirty) for uid in codes}
+        state["codes"] = {uid: [state["nodes"][uid]["fp"], code, where[uid]] for uid, code in codes.items()}
         summary.nodes = len(codes)
         summary.rendered = len(rendered)
         summary.dbt_compiled = len(need_dbt)
         summary.reused = len(codes) - len(rendered) - len(need_dbt)
         summary.fallbacks = need_dbt
-        self._finish(state, stats, hashes, codes, summary, full_write=False, changed=[*rendered, *need_dbt])
+        changed = [
+            uid
+            for uid, code in codes.items()
+            if (previous.get(uid) or ["", "", ""])[1:] != [code, where[uid]]
+        ]
+        self._finish(state, stats, hashes, codes, summary, full_write=False, changed=changed)
         self.store.bump(
             {
                 "runs": 1,
@@ -645,7 +676,9 @@ class _Run:
         self._lap("before write")
         manifest = state["manifest"]
         had_manifest = self.manifest_path.is_file()
-        output = artifacts.build_manifest(manifest, codes, self.target_path)
+        output = artifacts.build_manifest(
+            manifest, codes, self.target_path, {uid: entry[2] for uid, entry in state["codes"].items()}
+        )
         artifacts.write_compiled_files(
             self.target_path, output, codes, None if full_write or not had_manifest else changed
         )
@@ -664,6 +697,9 @@ class _Run:
             "dynamic_env": state["text"]["dynamic_env"],
             "env": fingerprints.digest(watched),
             "nodes": len(codes),
+            # nodes whose SQL depends on the warehouse (is_incremental(), introspection): dbt recompiles them
+            # on every compile, so "nothing changed" cannot be answered from stats alone
+            "volatile": any(meta.get("volatile") for meta in state["nodes"].values()),
             "target_manifest": [str(self.manifest_path), artifacts.stat_of(self.manifest_path)],
         }
         self.store.write_head(self.inputs.setup, head)
@@ -738,6 +774,14 @@ def _traced_env(state: Mapping[str, Any]) -> list[str]:
 
 def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
     return {k for k in set(old) | set(new) if old.get(k, object()) != new.get(k, object())}
+
+
+def _where(node: Mapping[str, Any], last: Sequence[str] | None = None, dirty: set[str] | None = None) -> str:
+    """Where a node's compiled SQL is written, relative to `<target>/compiled` (reused when the node is not
+    dirty: only dbt's parse moves files)."""
+    if last is not None and len(last) == 3 and dirty is not None and node["unique_id"] not in dirty:
+        return last[2]
+    return artifacts.compiled_relative_path(node)
 
 
 def merge_config_calls(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class Fingerprinter:
         # Digests of nodes known unchanged since they were computed (the caller forgets the ones it edits).
         self._node_digests: dict[str, str] = node_digests if node_digests is not None else {}
         self._macro_digests: dict[str, str] = {}
+        self._vars: dict[tuple[str, str], str] = {}
         self._everything: str | None = None
 
     def forget(self, unique_id: str) -> None:
@@ -110,10 +111,13 @@ class Fingerprinter:
         return facts
 
     def _current_var(self, name: str, package: str) -> str:
-        merged = self.project.vars_for(package)
-        if name not in merged:
-            return "<missing>"
-        return json.dumps(merged[name], sort_keys=True, default=str)
+        key = (package, name)
+        found = self._vars.get(key)
+        if found is None:
+            merged = self.project.vars_for(package)
+            found = json.dumps(merged[name], sort_keys=True, default=str) if name in merged else "<missing>"
+            self._vars[key] = found
+        return found
 
     def traced(self, unique_id: str, trace: Mapping[str, Any]) -> str:
         """The fingerprint of a node the fast renderer compiled, given the trace of that render."""
