@@ -68,5 +68,7 @@ def test_a_baseline_of_another_project_is_refused() -> None:
 
     data = json.loads(BASELINE.read_text())
     data["metadata"]["project_name"] = "warehouse"
-    with pytest.raises(ManifestError, match="baseline manifest is of project 'warehouse', this one is 'shop'"):
+    with pytest.raises(
+        ManifestError, match="baseline manifest is of project 'warehouse', this one is 'shop'"
+    ):
         run_checks(load_manifest(BASELINE), baseline=Manifest.from_data(data))
