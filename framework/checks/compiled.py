@@ -22,11 +22,7 @@ _CYCLE = re.compile(r"found a cycle", re.IGNORECASE)
 
 
 class CompileFailed(Exception):
-    """The project did not compile for a reason other than a cycle; carries dbt's exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    """The project did not compile for a reason other than a cycle: nothing could be checked (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ def compile_for_check(settings: Settings, select: Sequence[str] = ()) -> Compile
         path = ensure_compiled_manifest(settings, select=list(select) or None)
     except CompileError as exc:
         if not _CYCLE.search(str(exc)):
-            raise CompileFailed(str(exc), exc.exit_code) from exc
+            raise CompileFailed(f"the project does not compile, so nothing was checked: {exc}") from exc
         return CompiledProject(_parsed_manifest(settings), compiled=False, note=f"dbt: {exc}")
     return CompiledProject(load_manifest(path), compiled=True)
 
@@ -55,7 +51,7 @@ def _parsed_manifest(settings: Settings) -> Manifest:
 
     invocation = run_dbt(settings, ["parse"])
     if not invocation.success:
-        raise CompileFailed(invocation.error or "dbt parse failed", invocation.exit_code)
+        raise CompileFailed(f"the project does not parse, so nothing was checked: {invocation.error}")
     return load_manifest(settings.project.manifest_path)
 
 

@@ -192,3 +192,14 @@ def test_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     assert other_version.returncode == 2
     assert "written by dbt 1.6.3 (manifest schema v10)" in other_version.stderr
     assert other_version.stdout == ""  # refused before compiling anything
+
+
+def test_a_project_that_does_not_compile_is_a_usage_error(tmp_path: Path) -> None:
+    project = _project("clean", tmp_path)
+    (project.path / "models" / "marts" / "fct_broken.sql").write_text(
+        "select * from {{ ref('no_such_model') }}\n"
+    )
+    result = project.check()
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "error: the project does not compile, so nothing was checked" in result.stderr
+    assert "no_such_model" in result.stderr
