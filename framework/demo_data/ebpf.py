@@ -44,7 +44,7 @@ HOSTS: tuple[tuple[str, str], ...] = (
     ("k8s-node-01", "k8s"),
     ("k8s-node-02", "k8s"),
 )
-EVENTS_PER_FILE = 4_000  # per host and hour at scale 1: ~100 k lines in 24 files
+EVENTS_PER_FILE = 2_500  # per host and hour at scale 1: ~60 k lines in 24 files
 MALFORMED_SHARE = 0.005
 DUPLICATE_SHARE = 0.002  # events the agent emitted twice within one file
 REDELIVERED_FILES = 3  # (host, hour) files partly delivered a second time

@@ -33,48 +33,47 @@ deliveries as (
 
 first_deliveries as (
 
-    -- arg_min over the whole row: one hash aggregation, cheaper than a window sort at millions of rows.
-    select arg_min(deliveries, (deliveries.file_name, deliveries.line_number)) as delivery
+    select *
     from deliveries
-    group by deliveries.event_id
+    qualify row_number() over (partition by event_id order by file_name, line_number) = 1
 
 ),
 
 final as (
 
     select
-        delivery.event_id,
-        delivery.event_type,
-        delivery.event_category,
-        delivery.event_outcome,
-        delivery.event_at,
-        date_trunc('minute', delivery.event_at) as event_minute,
-        delivery.host,
-        delivery.container_id,
-        delivery.file_path,
-        delivery.file_basename,
-        delivery.file_inode,
-        delivery.file_mount_id,
-        delivery.file_mode,
-        delivery.file_uid,
-        delivery.file_gid,
-        delivery.file_filesystem,
-        delivery.process_pid,
-        delivery.process_ppid,
-        delivery.process_tid,
-        delivery.process_uid,
-        delivery.process_gid,
-        delivery.process_comm,
-        delivery.executable_path,
-        delivery.open_flags,
-        delivery.rename_destination_path,
-        delivery.link_destination_path,
-        delivery.chmod_mode,
-        delivery.chown_uid,
-        delivery.chown_gid,
-        delivery.setxattr_name,
-        delivery.file_name as first_delivered_in_file,
-        delivery.line_number as first_delivered_at_line,
+        event_id,
+        event_type,
+        event_category,
+        event_outcome,
+        event_at,
+        date_trunc('minute', event_at) as event_minute,
+        host,
+        container_id,
+        file_path,
+        file_basename,
+        file_inode,
+        file_mount_id,
+        file_mode,
+        file_uid,
+        file_gid,
+        file_filesystem,
+        process_pid,
+        process_ppid,
+        process_tid,
+        process_uid,
+        process_gid,
+        process_comm,
+        executable_path,
+        open_flags,
+        rename_destination_path,
+        link_destination_path,
+        chmod_mode,
+        chown_uid,
+        chown_gid,
+        setxattr_name,
+        file_name as first_delivered_in_file,
+        line_number as first_delivered_at_line,
     from first_deliveries
 
 )

@@ -15,6 +15,16 @@ events as (
 
 ),
 
+events_for_matching as (
+
+    -- A rule's match_prefix ends with '/', so path || '/' makes starts_with match whole components only.
+    select
+        *,
+        file_path || '/' as match_path,
+    from events
+
+),
+
 prefix_rules as (
 
     -- Longest first, so the first rule of the list that matches a path is the longest matching prefix.
@@ -39,14 +49,14 @@ approvers as (
 matched as (
 
     select
-        events.*,
-        list_filter(prefix_rules.rules, lambda rule: starts_with(events.file_path || '/', rule.match_prefix))[1]
+        events.* exclude (match_path),
+        list_filter(prefix_rules.rules, lambda rule: starts_with(events.match_path, rule.match_prefix))[1]
             as matched_rule,
         case
             when list_contains(approvers.event_types, events.event_type) then 'event_type'
             when list_contains(approvers.basenames, events.file_basename) then 'basename'
         end as approved_by,
-    from events
+    from events_for_matching as events
     cross join prefix_rules
     cross join approvers
 

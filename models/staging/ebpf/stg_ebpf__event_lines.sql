@@ -118,37 +118,22 @@ typed as (
 
 ),
 
-classified as (
-
-    select
-        *,
-        concat_ws(', ',
-            {%- for field in required_fields %}
-            case when {{ field.column }}_text is null then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as missing_fields,
-        concat_ws(', ',
-            {%- for field in typed_fields %}
-            case when {{ field.column }}_text is not null and {{ field.column }} is null
-                then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as wrongly_typed_fields
-    from typed
-
-),
-
 reasoned as (
 
     select
         *,
         case
             when syntax_error is not null then syntax_error
-            when missing_fields <> '' then 'missing_required_field'
-            when wrongly_typed_fields <> '' then 'wrong_field_type'
+            when {% for field in required_fields %}{{ field.column }}_text is null{{ ' or ' if not loop.last }}{% endfor %}
+                then 'missing_required_field'
+            when {% for field in typed_fields -%}
+                ({{ field.column }}_text is not null and {{ field.column }} is null){{ ' or ' if not loop.last }}
+                {%- endfor %}
+                then 'wrong_field_type'
             when event_at is null then 'bad_timestamp'
             when event_type_text not in ('{{ event_types | join("', '") }}') then 'unknown_event_type'
         end as quarantine_reason
-    from classified
+    from typed
 
 ),
 
@@ -160,9 +145,19 @@ final as (
         raw_line,
         strlen(raw_line) as line_bytes,
         quarantine_reason,
+        -- Only quarantined lines pay for naming the fields at fault.
         case quarantine_reason
-            when 'missing_required_field' then 'missing: ' || missing_fields
-            when 'wrong_field_type' then 'wrong type: ' || wrongly_typed_fields
+            when 'missing_required_field' then 'missing: ' || concat_ws(', ',
+                {%- for field in required_fields %}
+                case when {{ field.column }}_text is null then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
+                {%- endfor %}
+            )
+            when 'wrong_field_type' then 'wrong type: ' || concat_ws(', ',
+                {%- for field in typed_fields %}
+                case when {{ field.column }}_text is not null and {{ field.column }} is null
+                    then '{{ field.path[2:] }}' end{{ ',' if not loop.last }}
+                {%- endfor %}
+            )
             when 'bad_timestamp' then 'date: ' || event_date_text
             when 'unknown_event_type' then 'evt.name: ' || event_type_text
         end as quarantine_detail,

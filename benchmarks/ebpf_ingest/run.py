@@ -1,0 +1,188 @@
+"""eBPF ingestion benchmark: the domain's own models over millions of event lines, against DuckDB bare-reading
+the same files, side by side in one run.
+
+Generates (once, cached under benchmarks/.work/ebpf_ingest/) at least 5 million file events as JSON lines with
+the demo generator (malformed lines and re-deliveries included; `--quick`: 400 thousand), then times:
+  - baseline: `select count(*) from read_json(<files>, format = 'newline_delimited', ignore_errors = true)`,
+    DuckDB reading the same files with no parsing into columns beyond its own (`ignore_errors` because
+    the files hold malformed lines, which read_json otherwise refuses);
+  - floor: reading the raw lines only (`read_csv` of one column through utf8sub://), what any pipeline pays;
+  - pipeline: `dbt build` of the eBPF models up to the filter statistics, with the project's own SQL:
+    parse every line or quarantine it (stg_ebpf__event_lines), deduplicate on event id
+    (int_ebpf__file_events_deduplicated), apply the prefix rules and approvers (int_ebpf__filter_decisions)
+    and aggregate seen/approved/discarded/kept per host, minute and event type (fct_ebpf_filter_statistics).
+    Its time is the sum of the models' execution times from dbt's run_results.json (dbt's own start-up and
+    parsing are reported apart, as `pipeline_wall_s`).
+Target: pipeline events/s >= 0.5 x the baseline's lines/s. Writes benchmarks/results/ebpf_ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.common import WORK_DIR, BenchmarkResult, timer
+
+FULL_EVENTS = 5_000_000
+QUICK_EVENTS = 400_000
+SEED = 2025
+PIPELINE_MODELS = (
+    "stg_ebpf__event_lines",
+    "stg_ebpf__file_events",
+    "int_ebpf__file_events_deduplicated",
+    "int_ebpf__filter_decisions",
+    "fct_ebpf_filter_statistics",
+)
+
+
+def ensure_data(events: int) -> tuple[Path, dict[str, int]]:
+    """The benchmark's data folder (reused while its marker matches), and lines per file."""
+    from framework.demo_data import ebpf
+
+    files = len(ebpf.HOSTS) * ebpf.HOURS
+    per_file = math.ceil(events / files)
+    data_dir = WORK_DIR / "ebpf_ingest" / f"data-{per_file}-{SEED}"
+    marker = data_dir / "summary.json"
+    if marker.is_file():
+        return data_dir, json.loads(marker.read_text())
+    print(f"generating {per_file * files:,} events into {data_dir} ...", flush=True)
+    with timer() as elapsed:
+        summary = ebpf.generate(data_dir / "ebpf", seed=SEED, events_per_file=per_file)
+    print(f"generated in {elapsed():.1f} s", flush=True)
+    lines = {name: rows for name, rows in summary.items() if name.endswith(".jsonl")}
+    marker.write_text(json.dumps(lines))
+    return data_dir, lines
+
+
+def time_duckdb(data_dir: Path) -> dict[str, float]:
+    import duckdb
+
+    from plugins import utf8_substitute
+
+    connection = duckdb.connect()
+    utf8_substitute.register(connection)
+    files = f"{data_dir}/ebpf/events/*/*.jsonl"
+    queries = {
+        "baseline_read_json_s": f"select count(*) from read_json('{files}', format = 'newline_delimited', "
+        "ignore_errors = true)",
+        "floor_raw_lines_s": f"select count(*) from read_csv('utf8sub://{files}', columns = {{'line': 'VARCHAR'}}, "
+        "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n')",
+    }
+    timings: dict[str, float] = {}
+    for name, sql in queries.items():
+        with timer() as elapsed:
+            rows = connection.sql(sql).fetchall()
+        timings[name] = elapsed()
+        timings[name.removesuffix("_s") + "_rows"] = float(rows[0][0])
+        print(f"{name}: {timings[name]:.2f} s ({rows[0][0]:,} rows)", flush=True)
+    connection.close()
+    return timings
+
+
+def run_pipeline(data_dir: Path, work: Path) -> dict[str, float]:
+    from framework.config import resolve_settings
+    from framework.dbt import run_dbt_subprocess
+
+    warehouse = work / "warehouse.duckdb"
+    warehouse.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "OVERCLOCK_DATA_DIR": str(data_dir),
+        "OVERCLOCK_HOME": str(work),
+        "OVERCLOCK_DUCKDB_PATH": str(warehouse),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+    }
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("DBT_", "OVERCLOCK_"))})
+    settings = resolve_settings(production=True, env=env)
+    extra = [
+        "--select",
+        "+fct_ebpf_filter_statistics",
+        "--exclude",
+        "resource_type:test",
+        "resource_type:unit_test",
+        "--full-refresh",
+    ]
+    with timer() as elapsed:
+        process = run_dbt_subprocess(settings, ["build"], extra, timeout=3600)
+    wall = elapsed()
+    if process.returncode != 0:
+        sys.exit(f"dbt build failed:\n{process.stdout[-3000:]}\n{process.stderr[-2000:]}")
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    per_model = {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results}
+    missing = [m for m in PIPELINE_MODELS if m not in per_model]
+    if missing:
+        sys.exit(f"dbt did not run {missing}")
+    timings = {f"model_{name}_s": per_model[name] for name in PIPELINE_MODELS}
+    timings["pipeline_s"] = sum(per_model[name] for name in PIPELINE_MODELS)
+    timings["pipeline_wall_s"] = wall
+    import duckdb
+
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    [(events, seen, kept)] = connection.sql(
+        "select (select count(*) from intermediate.int_ebpf__file_events_deduplicated), "
+        "sum(events_seen), sum(events_kept) from marts.fct_ebpf_filter_statistics"
+    ).fetchall()
+    connection.close()
+    timings.update(distinct_events=float(events), events_seen=float(seen), events_kept=float(kept))
+    print(f"pipeline: {timings['pipeline_s']:.2f} s in the models, {wall:.1f} s wall with dbt", flush=True)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_EVENTS:,} events instead of {FULL_EVENTS:,}"
+    )
+    parser.add_argument("--events", type=int, help="events to generate (overrides --quick)")
+    args = parser.parse_args()
+    events = args.events or (QUICK_EVENTS if args.quick else FULL_EVENTS)
+
+    data_dir, lines_per_file = ensure_data(events)
+    lines = sum(lines_per_file.values())
+    work = WORK_DIR / "ebpf_ingest" / "run"
+    work.mkdir(parents=True, exist_ok=True)
+
+    duckdb_timings = time_duckdb(data_dir)
+    pipeline = run_pipeline(data_dir, work)
+
+    baseline_rate = lines / duckdb_timings["baseline_read_json_s"]
+    pipeline_rate = lines / pipeline["pipeline_s"]
+    result = BenchmarkResult(
+        "ebpf_ingest",
+        params={
+            "events_generated": events,
+            "input_lines": lines,
+            "input_files": len(lines_per_file),
+            "input_bytes": sum(p.stat().st_size for p in (data_dir / "ebpf" / "events").rglob("*.jsonl")),
+            "seed": SEED,
+            "quick": bool(args.quick),
+            "cpus": os.cpu_count(),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
+        metrics={
+            **{k: round(v, 3) for k, v in duckdb_timings.items()},
+            **{k: round(v, 3) for k, v in pipeline.items()},
+            "baseline_lines_per_s": round(baseline_rate),
+            "floor_raw_lines_per_s": round(lines / duckdb_timings["floor_raw_lines_s"]),
+            "pipeline_events_per_s": round(pipeline_rate),
+            "ratio_pipeline_to_raw_line_floor": round(
+                pipeline_rate / (lines / duckdb_timings["floor_raw_lines_s"]), 3
+            ),
+        },
+    )
+    result.at_least(
+        "events_in_run", float(lines), float(FULL_EVENTS) if not args.quick else float(QUICK_EVENTS)
+    )
+    result.at_least("ratio_pipeline_to_read_json", pipeline_rate / baseline_rate, 0.5, "x")
+    result.finish()
+
+
+if __name__ == "__main__":
+    main()
