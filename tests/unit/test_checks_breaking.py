@@ -186,3 +186,30 @@ def test_yml_columns_count_only_when_a_contract_enforces_them() -> None:
     report = run_checks(project(["a"], True), baseline=project(["a", "b"], True), rules=[BreakingChanges()])
     violation = only(report)
     assert (violation.details["column"], downstream(violation)) == ("b", {"fct_events.b"})
+
+
+def test_a_column_only_passed_through_a_cte_star_is_not_used() -> None:
+    from tests.unit.test_checks_rules import manifest, model
+
+    def project(staging_sql: str) -> Manifest:
+        staging = model("stg_orders", sql=staging_sql)
+        reader = model(
+            "fct_orders",
+            "marts",
+            sql='with orders as (select * from "db"."main"."stg_orders") select id, amount from orders',
+            refs=["stg_orders"],
+        )
+        return manifest(staging, reader)
+
+    before = project("select 1 as id, 2.5 as amount, 'x' as note")
+    # `note` flows into the CTE's star but nothing selects it: dropping it breaks nothing.
+    assert (
+        run_checks(
+            project("select 1 as id, 2.5 as amount"), baseline=before, rules=[BreakingChanges()]
+        ).violations
+        == ()
+    )
+    violation = only(
+        run_checks(project("select 1 as id, 'x' as note"), baseline=before, rules=[BreakingChanges()])
+    )
+    assert downstream(violation) == {"fct_orders.amount"}
