@@ -165,8 +165,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="400 models: for development")
     parser.add_argument("--large", type=int, default=0, help="also time (a) and (b) at this many models")
     parser.add_argument("--large-dbt", action="store_true", help="time dbt at the large size too")
+    parser.add_argument("--large-only", action="store_true", help="only the --large run (own result file)")
     arguments = parser.parse_args()
     n_models = 400 if arguments.quick else arguments.models
+    if arguments.large_only:
+        result = BenchmarkResult(
+            "compile_cache_large", params={"models": arguments.large, "cpus": os.cpu_count()}
+        )
+        run_steps(arguments.large, result, with_dbt=arguments.large_dbt, only="fab")
+        result.finish()
+        return
     result = BenchmarkResult(
         "compile_cache", params={"models": n_models, "large": arguments.large, "cpus": os.cpu_count()}
     )

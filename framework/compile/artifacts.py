@@ -38,61 +38,73 @@ def strip_compiled(manifest: dict[str, Any]) -> None:
             node.pop(name, None)
 
 
-def build_manifest(
+def _compiled_fields(path: str, code: str) -> bytes:
+    import orjson
+
+    return (
+        b',"compiled_path":'
+        + orjson.dumps(path)
+        + b',"compiled":true,"compiled_code":'
+        + orjson.dumps(code)
+        + b',"extra_ctes_injected":true,"extra_ctes":[]}'
+    )
+
+
+def manifest_bytes(
     manifest: Mapping[str, Any],
     codes: Mapping[str, str],
     target_path: Path,
-    relative_paths: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+    relative_paths: Mapping[str, str],
+) -> bytes:
+    """manifest.json as dbt writes it, with `compiled_code` for every node in `codes`.
+
+    Nodes are spliced in from their stored JSON text (see `state.LazyNodes`): only the compiled fields are
+    serialised afresh.
+    """
+    import orjson
+
     prefix = os.path.join(str(target_path), "compiled", "")
-    relative_paths = relative_paths or {}
-    nodes = {}
-    for unique_id, node in manifest["nodes"].items():
+    nodes = manifest["nodes"]
+    text_of = getattr(nodes, "text", None)
+    parts = []
+    for unique_id in nodes:
+        text = text_of(unique_id) if text_of is not None else orjson.dumps(nodes[unique_id])
         code = codes.get(unique_id)
-        if code is None:
-            nodes[unique_id] = node
-            continue
-        nodes[unique_id] = {
-            **node,
-            "compiled_path": prefix + relative_paths[unique_id]
-            if unique_id in relative_paths
-            else compiled_path(target_path, node),
-            "compiled": True,
-            "compiled_code": code,
-            "extra_ctes_injected": True,
-            "extra_ctes": [],
-        }
+        if code is not None:
+            text = text[:-1] + _compiled_fields(prefix + relative_paths[unique_id], code)
+        parts.append(orjson.dumps(unique_id) + b":" + text)
     now = datetime.datetime.now(datetime.UTC)
     metadata = {
         **manifest["metadata"],
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "invocation_id": str(uuid.uuid4()),
     }
-    return {**manifest, "metadata": metadata, "nodes": nodes}
+    sections = [b'"metadata":' + orjson.dumps(metadata), b'"nodes":{' + b",".join(parts) + b"}"]
+    for key, value in manifest.items():
+        if key not in ("metadata", "nodes"):
+            sections.append(orjson.dumps(key) + b":" + orjson.dumps(value))
+    return b"{" + b",".join(sections) + b"}"
 
 
-def write_manifest(target_path: Path, manifest: Mapping[str, Any]) -> Path:
-    import orjson
-
+def write_manifest(target_path: Path, data: bytes) -> Path:
     path = target_path / "manifest.json"
-    atomic_write(path, orjson.dumps(manifest))
+    atomic_write(path, data)
     return path
 
 
 def write_compiled_files(
     target_path: Path,
-    manifest: Mapping[str, Any],
     codes: Mapping[str, str],
+    relative_paths: Mapping[str, str],
     only: Iterable[str] | None = None,
 ) -> int:
     """Write `target/compiled/**` for `only` (default: every compiled node); return how many were written."""
     written = 0
     for unique_id in codes if only is None else only:
         code = codes.get(unique_id)
-        node = manifest["nodes"].get(unique_id)
-        if code is None or node is None:
+        if code is None:
             continue
-        path = Path(compiled_path(target_path, node))
+        path = target_path / "compiled" / relative_paths[unique_id]
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             if path.read_text() == code:

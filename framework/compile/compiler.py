@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from framework.compile import artifacts, fallback, fingerprints, scanner
+from framework.compile import state as state_module
 from framework.compile.store import CacheStore
 from framework.config import Settings
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 # In-file config keys whose new value can be taken as is (they clobber; no merge rules apply).
 SIMPLE_CONFIG_KEYS = frozenset(
     {
@@ -252,7 +253,7 @@ class _Run:
             )
         hashes = self._hashes(stats, head)
         self._lap("scan files")
-        state = self.store.state(self.inputs.setup)
+        state = self._load_state()
         self._lap("load cache")
         if (
             state is None
@@ -266,7 +267,7 @@ class _Run:
             return self._warm(state, stats, hashes)
         except Escalate as reason:
             # the fast path may have edited the state in memory before giving up: start again from disk
-            state = self.store.state(self.inputs.setup) or state
+            state = self._load_state() or state
             return self._refresh(state, stats, hashes, str(reason))
 
     def _unchanged(self, head: Mapping[str, Any], stats: Mapping[str, list[int]]) -> bool:
@@ -426,9 +427,9 @@ class _Run:
     def _nodes_of_files(manifest: Mapping[str, Any], relatives: list[str]) -> dict[str, str]:
         wanted = set(relatives)
         found = {
-            uid: node["original_file_path"]
-            for uid, node in manifest["nodes"].items()
-            if node["original_file_path"] in wanted and node["resource_type"] in ("model", "analysis", "test")
+            uid: entry[3]
+            for uid, entry in _node_index(manifest["nodes"]).items()
+            if entry[3] in wanted and entry[2] in ("model", "analysis", "test")
         }
         if set(found.values()) != wanted:
             raise Escalate("a changed file has no node (disabled or new)")
@@ -509,6 +510,8 @@ class _Run:
         new_parents = set(updated["depends_on"]["nodes"])
         manifest["nodes"][uid] = updated
         project.nodes[uid] = updated
+        if old_parents != new_parents and _reaches(manifest["parent_map"], new_parents, uid):
+            raise Escalate(f"{updated['name']} now depends on itself: dbt reports the cycle")
         if old_parents != new_parents:
             manifest["parent_map"][uid] = sorted(new_parents)
             for parent in old_parents - new_parents:
@@ -547,6 +550,9 @@ class _Run:
                 new_state["nodes"][uid] = meta
         new_state["names_macros"] = state.get("names_macros", [])
         new_state["codes"] = state.get("codes") or {}
+        if _has_cycle(manifest["parent_map"]):
+            self._dbt("compile")  # dbt parses a cyclic DAG but refuses to compile it: let it say where
+            raise CompileError("the project's DAG has a cycle")
         removed = [n for uid, n in old_nodes.items() if uid not in manifest["nodes"]]
         artifacts.remove_compiled_files(self.target_path, removed)
         summary = CompileSummary("refresh", self.manifest_path, reason=reason)
@@ -584,16 +590,15 @@ class _Run:
         codes: dict[str, str] = {}
         rendered: list[str] = []
         need_dbt: dict[str, str] = {}
-        for uid, node in project.nodes.items():
-            if node["resource_type"] not in ("model", "test", "analysis", "snapshot") or not node[
-                "config"
-            ].get("enabled", True):
+        for uid, (_, _, resource_type, _, enabled) in _node_index(project.nodes).items():
+            if resource_type not in ("model", "test", "analysis", "snapshot") or not enabled:
                 continue
             meta = state["nodes"].setdefault(uid, {})
             last = previous.get(uid)
             if dirty is not None and uid not in dirty and last and last[0] == meta.get("fp"):
                 codes[uid] = last[1]
                 continue
+            node = project.nodes[uid]
             how = meta.get("how")
             if how == "fast":
                 fp = fpr.traced(uid, meta["trace"])
@@ -676,16 +681,15 @@ class _Run:
         self._lap("before write")
         manifest = state["manifest"]
         had_manifest = self.manifest_path.is_file()
-        output = artifacts.build_manifest(
-            manifest, codes, self.target_path, {uid: entry[2] for uid, entry in state["codes"].items()}
-        )
+        relative_paths = {uid: entry[2] for uid, entry in state["codes"].items()}
         artifacts.write_compiled_files(
-            self.target_path, output, codes, None if full_write or not had_manifest else changed
+            self.target_path, codes, relative_paths, None if full_write or not had_manifest else changed
         )
-        artifacts.write_manifest(self.target_path, output)
+        data = artifacts.manifest_bytes(manifest, codes, self.target_path, relative_paths)
+        artifacts.write_manifest(self.target_path, data)
         self._lap("write artifacts")
         state["hashes"] = hashes
-        self.store.write_state(self.inputs.setup, state)
+        self.store.write_state(self.inputs.setup, state_module.pack(state))
         env_names = state["text"]["env_names"] + _traced_env(state)
         watched = self.inputs.watched_env(env_names, state["text"]["dynamic_env"])
         head = {
@@ -707,6 +711,16 @@ class _Run:
 
     # --- helpers ---------------------------------------------------------------------------------------------------
 
+    def _load_state(self) -> dict[str, Any] | None:
+        stored = self.store.state(self.inputs.setup)
+        if not isinstance(stored, dict) or stored.get("format") != STATE_FORMAT:
+            return None
+        try:
+            return state_module.unpack(stored)
+        except (KeyError, TypeError, ValueError):
+            self.store.warnings.append("compile cache: the cached state is unreadable; discarded, rebuilding")
+            return None
+
     def _dbt(self, command: str, select: Sequence[str] = ()) -> dict[str, Any]:
         try:
             return fallback.run(
@@ -720,7 +734,10 @@ class _Run:
             raise CompileError(str(exc)) from exc
 
     def _project(self, manifest: dict[str, Any]) -> Any:
+        from framework.compile import jinja_env
         from framework.compile.renderer import ProjectModel
+
+        jinja_env.use_code_cache(self.store.root / "templates")
 
         return ProjectModel(
             manifest,
@@ -774,6 +791,48 @@ def _traced_env(state: Mapping[str, Any]) -> list[str]:
 
 def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
     return {k for k in set(old) | set(new) if old.get(k, object()) != new.get(k, object())}
+
+
+def _reaches(parent_map: Mapping[str, Sequence[str]], starts: set[str], target: str) -> bool:
+    """Whether `target` is among `starts` or their ancestors."""
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        current = stack.pop()
+        if current == target:
+            return True
+        if current not in seen:
+            seen.add(current)
+            stack.extend(parent_map.get(current, ()))
+    return False
+
+
+def _has_cycle(parent_map: Mapping[str, Sequence[str]]) -> bool:
+    """Kahn's algorithm over dbt's parent map."""
+    remaining = {uid: len(parents) for uid, parents in parent_map.items()}
+    children: dict[str, list[str]] = {}
+    for uid, parents in parent_map.items():
+        for parent in parents:
+            children.setdefault(parent, []).append(uid)
+            remaining.setdefault(parent, 0)
+    ready = [uid for uid, count in remaining.items() if count == 0]
+    done = 0
+    while ready:
+        current = ready.pop()
+        done += 1
+        for child in children.get(current, ()):
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                ready.append(child)
+    return done < len(remaining)
+
+
+def _node_index(nodes: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """[name, package, type, file, enabled] per node, without parsing lazily stored nodes."""
+    index = getattr(nodes, "index", None)
+    if index is not None:
+        return index
+    return {uid: state_module.index_entry(node) for uid, node in nodes.items()}
 
 
 def _where(node: Mapping[str, Any], last: Sequence[str] | None = None, dirty: set[str] | None = None) -> str:

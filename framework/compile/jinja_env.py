@@ -310,13 +310,47 @@ def environment(capture_macros: bool = False, native: bool = False) -> jinja2.En
     return env
 
 
-def template(source: str, globals: Any, capture_macros: bool = False, native: bool = False) -> Any:
-    """`env.from_string(source, globals=...)`, compiling each distinct source once per process."""
-    env = environment(capture_macros, native)
+_CODE_DIRECTORY: list[Any] = []  # where compiled template code persists between processes, if anywhere
+
+
+def use_code_cache(directory: Any) -> None:
+    """Persist compiled template code under `directory` (a compile cache's `templates/`), or stop (None)."""
+    _CODE_DIRECTORY[:] = [directory] if directory is not None else []
+
+
+def _compiled_code(env: jinja2.Environment, source: str, native: bool) -> Any:
     key = (source, native)
     code = _CODE.get(key)
+    if code is not None:
+        return code
+    path = None
+    if _CODE_DIRECTORY:
+        import hashlib
+        import importlib.util
+        import marshal
+
+        from framework.compile import store
+
+        salt = f"{importlib.util.MAGIC_NUMBER.hex()} {jinja2.__version__} {native}\0"
+        digest = hashlib.sha256((salt + source).encode("utf-8")).hexdigest()
+        path = _CODE_DIRECTORY[0] / digest[:2] / digest
+        try:
+            code = marshal.loads(store.decode(path.read_bytes()))
+        except (OSError, ValueError, EOFError, TypeError, store.CacheCorrupted):
+            code = None
     if code is None:
-        code = _CODE[key] = env.compile(source)
+        code = env.compile(source)
+        if path is not None:
+            store.atomic_write(path, store.encode(marshal.dumps(code)))
+    _CODE[key] = code
+    return code
+
+
+def template(source: str, globals: Any, capture_macros: bool = False, native: bool = False) -> Any:
+    """`env.from_string(source, globals=...)`, compiling each distinct source once (per cache, with
+    `use_code_cache`; else per process)."""
+    env = environment(capture_macros, native)
+    code = _compiled_code(env, source, native)
     return env.template_class.from_code(env, code, env.make_globals(globals))
 
 

@@ -31,6 +31,8 @@ from framework.compile.context import (
 _HAS_RENDER_CHARS = re.compile(r"({[{%#]|[#}%]})")
 _LOOKS_LIKE_FUNCTION = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 GENERIC_TEST_KWARGS = "_dbt_generic_test_kwargs"
+_WHERE_SUBQUERY = re.compile(r"^\{\{ get_where_subquery\((ref|source)\(('[\w.-]*'(?:, '[\w.-]*')?)\)\) \}\}$")
+_QUOTED = re.compile(r"'([\w.-]*)'")
 
 # The adapter types each adapter dispatches to, most specific first (dbt's `get_adapter_type_names`).
 ADAPTER_PARENTS = {"redshift": ["postgres"], "materialize": ["postgres"]}
@@ -90,9 +92,15 @@ class ProjectModel:
 
     def reindex_nodes(self) -> None:
         self.refable: dict[tuple[str, str], str] = {}
-        for unique_id, node in self.nodes.items():
-            if node["resource_type"] in ("model", "seed", "snapshot"):
-                self.refable.setdefault((node["package_name"], node["name"]), unique_id)
+        index = getattr(self.nodes, "index", None)  # lazily parsed nodes carry [name, package, type, ...]
+        entries = (
+            index.items()
+            if index is not None
+            else ((uid, [n["name"], n["package_name"], n["resource_type"]]) for uid, n in self.nodes.items())
+        )
+        for unique_id, entry in entries:
+            if entry[2] in ("model", "seed", "snapshot"):
+                self.refable.setdefault((entry[1], entry[0]), unique_id)
         self.source_keys: dict[tuple[str, str, str], str] = {}
         for unique_id, source in self.sources.items():
             key = (source["package_name"], source["source_name"], source["name"])
@@ -269,6 +277,12 @@ def _generic_test_kwargs(node: Mapping[str, Any], session: RenderSession) -> dic
                 return value
             if _LOOKS_LIKE_FUNCTION.match(value) is not None:
                 value = f"{{{{ {value} }}}}"
+            shortcut = _WHERE_SUBQUERY.match(value)
+            if shortcut is not None:
+                # the argument of nearly every generic test: evaluated directly, as its single-expression
+                # native template would (the value itself comes back), sparing a template compile per test
+                function, arguments = shortcut.group(1), _QUOTED.findall(shortcut.group(2))
+                return session["get_where_subquery"](session[function](*arguments))
             return get_rendered(value, session, native=True)
         if isinstance(value, dict):
             return {k: convert(v, (*keypath, k)) for k, v in value.items()}

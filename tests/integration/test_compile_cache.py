@@ -150,3 +150,28 @@ def test_cache_stats_and_clear(small: tuple[Path, Settings, dict[str, str]]) -> 
     cleared = run_cli("cache", "clear", "--project-dir", str(path), "--namespace", "dev_cache")
     assert cleared.returncode == 0 and "removed" in cleared.stdout
     assert compile_project(settings).mode == "cold"
+
+
+def test_dbt_reads_the_manifest_for_state_selection(
+    small: tuple[Path, Settings, dict[str, str]], tmp_path: Path
+) -> None:
+    """dbt itself accepts the written manifest as `--state`: `state:modified` finds exactly the edited model."""
+    import shutil
+
+    from framework.dbt import run_dbt_subprocess
+
+    path, settings, _ = small
+    project = generate_project(path, 30)
+    edit_model_body(project, model_name(12))
+    summary = compile_project(settings)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    shutil.copy(summary.manifest_path, state_dir / "manifest.json")
+    edit_model_body(project, model_name(14))
+    listed = run_dbt_subprocess(
+        settings,
+        ["ls"],
+        ["--select", "state:modified", "--state", str(state_dir), "--output", "name", "--quiet"],
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert listed.stdout.split() == [model_name(14)]
