@@ -108,9 +108,13 @@ where batches.batch_id is null
 
 {#-
     Last event wins: every action sends the newest event of its message (by event time, then event id) among
-    all events ingested by the end of the action's tick; an index action never sends a deleted message.
+    the events the feed had considered by the end of the action's tick - those ingested while the guild was
+    active (searched within the window; DMs always), or ingested before one of the guild's triggers up to
+    that tick. (An event that arrives while its guild is idle waits for the guild's next activation.) An
+    index action never sends a deleted message. Stated from the activity and trigger models directly, not
+    from the candidates the feed derives them with.
 -#}
-{% test search_action_is_latest_event(model, events_model) %}
+{% test search_action_is_latest_event(model, events_model, activity_model, triggers_model) %}
 select actions.*
 from {{ model }} as actions
 where (actions.action = 'index' and actions.winning_event_type = 'delete')
@@ -122,6 +126,23 @@ where (actions.action = 'index' and actions.winning_event_type = 'delete')
             and (
                 events.event_at > actions.winning_event_at
                 or (events.event_at = actions.winning_event_at and events.event_id > actions.document_version)
+            )
+            and (
+                events.guild_id is null
+                or exists (
+                    select 1
+                    from {{ activity_model }} as activity
+                    where activity.guild_id = events.guild_id
+                        and activity.activity_at <= events.ingested_at
+                        and activity.activity_at > events.ingested_at - {{ search_active_window() }}
+                )
+                or exists (
+                    select 1
+                    from {{ triggers_model }} as triggers
+                    where triggers.guild_id = events.guild_id
+                        and triggers.tick_at >= events.tick_at
+                        and triggers.tick_at <= actions.tick_at
+                )
             )
     )
 {% endtest %}
