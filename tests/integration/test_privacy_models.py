@@ -7,7 +7,6 @@ seeded release is marked as such in the ledger). dbt runs in a subprocess, isola
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from framework.config import resolve_settings
 from framework.dbt import run_dbt_subprocess
 from framework.demo_data import domain_seed
 from framework.demo_data import search as search_data
+from tests.integration.search_support import patched_environ
 
 # The privacy models and what they read; the search domain's own tests are the search suite's business.
 SELECTION = [
@@ -38,31 +38,22 @@ class Warehouse:
     home: Path
     data_dir: Path
 
-    def environ(self) -> dict[str, str]:
+    def environ(self) -> dict[str, str | None]:
         return {
             "OVERCLOCK_HOME": str(self.home),
             "DBT_TARGET_PATH": str(self.home / "target"),
             "DBT_LOG_PATH": str(self.home / "logs"),
             "OVERCLOCK_DATA_DIR": str(self.data_dir),
+            "OVERCLOCK_DUCKDB_PATH": None,
+            "OVERCLOCK_NAMESPACE": None,
         }
 
     def build(self, variables: dict[str, object], select: list[str] = SELECTION) -> tuple[int, str]:
-        saved = {
-            key: os.environ.get(key)
-            for key in (*self.environ(), "OVERCLOCK_DUCKDB_PATH", "OVERCLOCK_NAMESPACE")
-        }
-        os.environ.update(self.environ())
-        os.environ.pop("OVERCLOCK_DUCKDB_PATH", None)
-        os.environ.pop("OVERCLOCK_NAMESPACE", None)
-        try:
+        with patched_environ(self.environ()):
             settings = resolve_settings(target="local", production=True)
-            done = run_dbt_subprocess(settings, ["build"], [*select, "--vars", json.dumps(variables)])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            done = run_dbt_subprocess(
+                settings, ["build"], [*select, "--vars", json.dumps(variables)], timeout=600
+            )
         return done.returncode, done.stdout + done.stderr
 
     def query(self, sql: str) -> list[tuple[object, ...]]:
