@@ -28,6 +28,9 @@ VARIABLES = {
     "search_tick_minutes": TICK_MINUTES,
 }
 
+# One worker builds the module's warehouse once (make test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("search-feed")
+
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> SearchWarehouse:

@@ -25,6 +25,9 @@ CHANNEL_A, CHANNEL_B, CHANNEL_C, DM_CHANNEL = 2001, 2002, 2003, 2009
 FIRST_FIVE = ("c1", "c2", "c3", "c4", "c5")
 VARIABLES = {"search_big_guild_document_cap": 5, "search_batch_max_documents": 2}
 
+# One worker builds the module's warehouse once (make test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("search-scenarios")
+
 
 def at(day: int, hour: int, minute: int, second: int = 0, millisecond: int = 0) -> datetime:
     return DAY0 + timedelta(days=day, hours=hour, minutes=minute, seconds=second, milliseconds=millisecond)

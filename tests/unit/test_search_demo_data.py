@@ -20,6 +20,9 @@ FILES = (
     "search_activity.parquet",
 )
 
+# One worker generates the module's data once (make test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("search-demo-data")
+
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
