@@ -227,13 +227,15 @@ def test_increments_equal_full_refresh_and_a_redelivered_file_adds_nothing(
     data_dir = tmp_path / "data"
     shutil.copytree(built.data_dir, data_dir)
     warehouse = Warehouse(data_dir, tmp_path / "home")
-    # Three increments: up to 08:40, up to 10:10, then everything (the data spans 08:00-12:00).
-    warehouse.dbt("build", *PIPELINE, "--vars", "{as_of: '2025-06-02 08:40:00'}")
-    warehouse.dbt("build", *PIPELINE, "--vars", "{as_of: '2025-06-02 10:10:00'}")
+    # Increments: up to 09:40, then everything (the data spans 08:00-12:00), then a re-delivery below.
+    warehouse.dbt("build", *PIPELINE, "--vars", "{as_of: '2025-06-02 09:40:00'}")
+    [(first_increment,)] = warehouse.query(
+        "select count(*) from intermediate.int_ebpf__file_events_deduplicated"
+    )
     warehouse.dbt("build", *PIPELINE)
     [(rows_loaded,)] = warehouse.query("select count(*) from intermediate.int_ebpf__file_events_deduplicated")
     full_refresh = _snapshot(built)
-    assert rows_loaded == len(full_refresh["int_ebpf__file_events_deduplicated"]) > 0
+    assert 0 < first_increment < rows_loaded == len(full_refresh["int_ebpf__file_events_deduplicated"])
     assert _snapshot(warehouse) == full_refresh
 
     # The agent re-sends whole files, recent (within the lookback) and old: their events are already loaded.
