@@ -6,14 +6,19 @@ and the compile cache's fast path start in a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from framework.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from framework.dbt import DbtInvocation
+    from framework.providers.base import Provider
 
 EXIT_USAGE = 2
 
@@ -36,7 +41,8 @@ def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
 # --- options shared by every command that talks to a project -----------------------------------------------
 
 
-def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
+def warehouse_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The project and target: enough for commands about a warehouse as a whole (`ns`)."""
     options = [
         click.option(
             "--project-dir",
@@ -49,6 +55,14 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="folder holding profiles.yml (default: the project's, else ~/.dbt).",
         ),
         click.option("-t", "--target", help="profile target: local (DuckDB, default), postgres, bigquery."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
         click.option(
             "--namespace",
             help="write into this namespace (default: $OVERCLOCK_NAMESPACE, ci_<run>, dev_<user>).",
@@ -57,7 +71,7 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return warehouse_options(function)
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -106,16 +120,41 @@ def selection_args(options: dict[str, Any]) -> list[str]:
     return args
 
 
-def run_and_report(settings: Settings, command: Sequence[str], extra: Sequence[str]) -> None:
+def run_and_report(
+    settings: Settings, command: Sequence[str], extra: Sequence[str], may_match_nothing: Sequence[str] = ()
+) -> DbtInvocation:
     from framework.dbt import run_dbt
+    from framework.namespaces import after_dbt_command
     from framework.reporting import render_node_results
 
-    invocation = run_dbt(settings, command, extra)
+    invocation = run_dbt(settings, command, extra, may_match_nothing=may_match_nothing)
     render_node_results(
         invocation.results, title=f"overclock {command[0]} · {settings.target.name} · {settings.namespace}"
     )
+    for warning in after_dbt_command(settings, command[0], invocation.results):
+        click.echo(f"warning: {warning}", err=True)
     if not invocation.success:
         fail(invocation.error or "dbt failed", invocation.exit_code)
+    return invocation
+
+
+def deferral_args(settings: Settings, options: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`--defer`: the selection (modified models plus the user's) and dbt's flags to read the rest from
+    production. Without production state, a note and the user's selection unchanged."""
+    from framework.namespaces.deferral import plan_deferral
+    from framework.namespaces.naming import NamespaceError
+
+    if not options.get("defer"):
+        if options.get("state"):
+            fail("--state names the production state for --defer: pass --defer too")
+        return options, []
+    try:
+        plan = plan_deferral(settings, options.get("select") or (), options.get("state"))
+    except NamespaceError as exc:
+        fail(str(exc))
+    if plan.note:
+        click.echo(f"note: {plan.note}", err=True)
+    return {**options, "select": plan.select}, list(plan.dbt_args)
 
 
 # --- the commands ------------------------------------------------------------------------------------------
@@ -127,17 +166,35 @@ def cli() -> None:
     """Overclock: dbt for large teams — compile cache, namespaces, backfills and CI checks."""
 
 
-def _dbt_command(name: str, help_text: str, full_refresh: bool) -> None:
+def _dbt_command(name: str, help_text: str, full_refresh: bool, deferrable: bool = False) -> None:
     @project_options
     @selection_options
     @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
     def command(dbt_args: tuple[str, ...], **options: Any) -> None:
+        from framework.namespaces.deferral import MODIFIED
+
         settings = settings_from(options)
-        run_and_report(settings, [name], [*selection_args(options), *dbt_args])
+        options, defer_args = deferral_args(settings, options)
+        invocation = run_and_report(
+            settings, [name], [*selection_args(options), *defer_args, *dbt_args], may_match_nothing=[MODIFIED]
+        )
+        if defer_args and not invocation.results:
+            click.echo(f"nothing differs from production: {settings.namespace} is up to date")
 
     if full_refresh:
         command = click.option(
             "--full-refresh", is_flag=True, help="rebuild incremental models from scratch."
+        )(command)
+    if deferrable:
+        command = click.option(
+            "--state",
+            type=click.Path(file_okay=False, exists=True),
+            help="production state (a folder with manifest.json) for --defer; default: the last --prod build's.",
+        )(command)
+        command = click.option(
+            "--defer",
+            is_flag=True,
+            help="build only models modified against production (plus -s selections), reading the rest from production.",
         )(command)
     cli.command(
         name,
@@ -146,8 +203,10 @@ def _dbt_command(name: str, help_text: str, full_refresh: bool) -> None:
     )(command)
 
 
-_dbt_command("build", "Build models, seeds, snapshots and run tests, in DAG order.", full_refresh=True)
-_dbt_command("run", "Build models.", full_refresh=True)
+_dbt_command(
+    "build", "Build models, seeds, snapshots and run tests, in DAG order.", full_refresh=True, deferrable=True
+)
+_dbt_command("run", "Build models.", full_refresh=True, deferrable=True)
 _dbt_command("test", "Run data tests and unit tests.", full_refresh=False)
 
 
@@ -157,6 +216,7 @@ _dbt_command("test", "Run data tests and unit tests.", full_refresh=False)
 def compile_command(**options: Any) -> None:
     """Compile models to SQL (target/compiled, target/manifest.json) through the compile cache."""
     from framework.compile import CompileError, compile_project
+    from framework.namespaces import after_dbt_command
     from framework.reporting import render_compile_summary
 
     settings = settings_from(options)
@@ -165,6 +225,8 @@ def compile_command(**options: Any) -> None:
     except CompileError as exc:
         fail(str(exc), exc.exit_code)
     render_compile_summary(summary)
+    for warning in after_dbt_command(settings, "compile", (), summary.manifest_path):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.group("cache")
@@ -331,6 +393,92 @@ def check_command(
     except USAGE_ERRORS as exc:
         fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
     sys.exit(exit_code)
+
+
+# --- namespaces ----------------------------------------------------------------------------------------------
+
+
+@cli.group("ns")
+def ns_group() -> None:
+    """List, drop and garbage-collect namespaces (where each developer and CI run writes)."""
+
+
+@contextlib.contextmanager
+def warehouse(options: dict[str, Any]) -> Iterator[Provider]:
+    """A connection to the target's warehouse; a failure to connect is a one-line error."""
+    from framework.providers import provider_for
+
+    settings = settings_from(options)
+    try:
+        provider = provider_for(settings)
+    except Exception as exc:
+        fail(f"cannot connect to target '{settings.target.name}': {type(exc).__name__}: {exc}")
+    with provider:
+        yield provider
+
+
+@ns_group.command("list")
+@warehouse_options
+def ns_list_command(**options: Any) -> None:
+    """Namespaces in the warehouse: owner, schemas, relations, size (where the engine reports it), last build."""
+    from framework.namespaces.listing import take_inventory
+    from framework.reporting import render_namespaces
+
+    with warehouse(options) as provider:
+        inventory = take_inventory(provider)
+    render_namespaces(inventory.namespaces)
+
+
+@ns_group.command("drop")
+@warehouse_options
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="drop without asking.")
+def ns_drop_command(name: str, yes: bool, **options: Any) -> None:
+    """Drop namespace NAME: every schema (dataset) it has and its registry rows. Never production."""
+    from framework.namespaces.gc import drop_namespace, resolve_drop_target
+    from framework.namespaces.listing import take_inventory
+    from framework.namespaces.naming import NamespaceError
+
+    with warehouse(options) as provider:
+        try:
+            summary = resolve_drop_target(take_inventory(provider), name, provider.engine)
+        except NamespaceError as exc:
+            fail(str(exc))
+        what = f"namespace {summary.name}: {summary.relations} relation(s) in {', '.join(summary.schemas) or 'no schema'}"
+        if not yes:
+            try:
+                confirmed = click.confirm(f"drop {what}?", default=False)
+            except click.Abort:
+                fail("not dropped: confirm interactively, or pass --yes")
+            if not confirmed:
+                click.echo("nothing dropped")
+                return
+        drop_namespace(provider, summary)
+    click.echo(f"dropped {what}")
+
+
+@ns_group.command("gc")
+@warehouse_options
+@click.option("--older-than", default="7d", show_default=True, help="age of the last build: 12h, 7d, 2w ...")
+@click.option("--yes", "-y", is_flag=True, help="drop them; without it, only list what would be dropped.")
+def ns_gc_command(older_than: str, yes: bool, **options: Any) -> None:
+    """Drop namespaces whose last build is older than the bound (dry run unless --yes). Never production."""
+    from framework.namespaces.gc import collect_garbage, parse_age, plan_garbage_collection
+    from framework.namespaces.naming import NamespaceError
+    from framework.reporting import render_garbage_plan
+
+    try:
+        age = parse_age(older_than)
+    except NamespaceError as exc:
+        fail(str(exc))
+    with warehouse(options) as provider:
+        plan = plan_garbage_collection(provider, age)
+        render_garbage_plan(plan, dry_run=not yes)
+        if yes:
+            dropped = collect_garbage(provider, plan)
+            click.echo(f"dropped {len(dropped)} namespace(s)")
+        elif plan.expired:
+            click.echo(f"dry run: {len(plan.expired)} namespace(s) would be dropped; pass --yes to drop them")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

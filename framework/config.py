@@ -174,11 +174,31 @@ def resolve_namespace(
     production: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Namespace:
-    """Resolution order: --namespace, OVERCLOCK_NAMESPACE, a CI run, the developer. Production only if asked."""
-    from framework.namespaces.naming import resolve_namespace_name
+    """Where this invocation writes. The first of: `--namespace`, `OVERCLOCK_NAMESPACE`, a CI run
+    (`ci_<run id>`), the developer (`dev_<user>`). Production only when asked for with `--prod`."""
+    from framework.namespaces import naming
 
     env = os.environ if env is None else env
-    return resolve_namespace_name(target.engine, namespace=namespace, production=production, env=env)
+    if production:
+        if namespace:
+            raise naming.NamespaceError("--prod and --namespace exclude each other: pass one of them")
+        return Namespace(naming.PRODUCTION, is_production=True, source="production")
+    if namespace:
+        raw, source = namespace, "flag"
+    elif env.get("OVERCLOCK_NAMESPACE"):
+        raw, source = env["OVERCLOCK_NAMESPACE"], "env"
+    elif (run_id := naming.ci_run_id(env)) is not None:
+        raw, source = f"ci_{run_id}", "ci"
+    else:
+        raw, source = f"dev_{naming.developer_name(env)}", "user"
+    return Namespace(naming.sanitize_namespace(raw, target.engine), is_production=False, source=source)
+
+
+def resolve_owner(env: Mapping[str, str] | None = None) -> str:
+    """Who runs this invocation, as the namespace registry records it: the CI actor, else the developer."""
+    from framework.namespaces.naming import owner_name
+
+    return owner_name(os.environ if env is None else env)
 
 
 def resolve_settings(

@@ -11,7 +11,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,11 @@ def _node_results(result: Any) -> list[dict[str, Any]]:
                 "status": str(getattr(node_result, "status", "")),
                 "message": getattr(node_result, "message", None),
                 "execution_time": getattr(node_result, "execution_time", None),
+                # Where the node's relation is (namespaces record what each invocation built).
+                "database": getattr(node, "database", None),
+                "schema": getattr(node, "schema", None),
+                "alias": getattr(node, "alias", None),
+                "relation_name": getattr(node, "relation_name", None),
             }
         )
     return rows
@@ -105,15 +110,22 @@ def run_dbt(
     extra: Sequence[str] = (),
     manifest: Any = None,
     fail_on_unmatched_selection: bool = True,
+    may_match_nothing: Collection[str] = (),
 ) -> DbtInvocation:
-    """Run a dbt command in this process and translate the outcome into a `DbtInvocation`."""
+    """Run a dbt command in this process and translate the outcome into a `DbtInvocation`.
+
+    A selection spec that matches no node is an error, except those in `may_match_nothing` (such as
+    `state:modified` when nothing changed).
+    """
     from dbt.cli.main import dbtRunner
 
     unmatched: list[str] = []
 
     def on_event(event: Any) -> None:
         if event.info.name == "NoNodesForSelectionCriteria":
-            unmatched.append(getattr(event.data, "spec_raw", "?"))
+            spec = getattr(event.data, "spec_raw", "?")
+            if spec not in may_match_nothing:
+                unmatched.append(spec)
 
     runner = dbtRunner(manifest=manifest, callbacks=[on_event])
     args = dbt_args(settings, command, extra)

@@ -47,6 +47,81 @@ def render_demo_data(summary: dict[str, dict[str, int]], out_dir: Path) -> None:
     console().print(table)
 
 
+def _size(size_bytes: int | None) -> str:
+    if size_bytes is None:
+        return "—"
+    size = float(size_bytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} PB"  # unreachable
+
+
+def _age(moment: Any) -> str:
+    if moment is None:
+        return "unknown"
+    from datetime import UTC, datetime
+
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= length:
+            return f"{moment:%Y-%m-%d %H:%M} UTC ({seconds // length}{unit} ago)"
+    return f"{moment:%Y-%m-%d %H:%M} UTC (just now)"
+
+
+def _namespace_table(summaries: Any, title: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_edge=False)
+    for column, justify in (
+        ("namespace", "left"),
+        ("owner", "left"),
+        ("schemas", "right"),
+        ("relations", "right"),
+        ("size", "right"),
+        ("last build", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for summary in summaries:
+        name = f"[bold]{summary.name}[/bold] (production)" if summary.is_production else summary.name
+        owner = summary.owner if summary.registered else "[dim]unregistered[/dim]"
+        table.add_row(
+            name,
+            owner or "",
+            str(len(summary.schemas)),
+            str(summary.relations),
+            _size(summary.size_bytes),
+            _age(summary.last_build_at),
+        )
+    return table
+
+
+def render_namespaces(summaries: Any) -> None:
+    """`overclock ns list`: one row per namespace, production first."""
+    out = console()
+    if not summaries:
+        out.print("no namespaces in this warehouse yet")
+        return
+    out.print(_namespace_table(summaries, "namespaces"))
+
+
+def render_garbage_plan(plan: Any, dry_run: bool) -> None:
+    """`overclock ns gc`: what is (or would be) dropped, and what is left because its age is unknown."""
+    from framework.namespaces.gc import format_age
+
+    out = console()
+    verb = "would drop" if dry_run else "dropping"
+    bound = format_age(plan.older_than)
+    if plan.expired:
+        out.print(_namespace_table(plan.expired, f"{verb}: last build older than {bound}"))
+    else:
+        out.print(f"no namespace's last build is older than {bound}")
+    if plan.unknown_age:
+        names = ", ".join(summary.name for summary in plan.unknown_age)
+        out.print(f"left alone (unregistered, age unknown; drop with `overclock ns drop NAME`): {names}")
+
+
 def render_compile_summary(summary: Any) -> None:
     """One line for an up-to-date compile; otherwise what was reused, rendered and left to dbt, and why."""
     import click

@@ -65,6 +65,12 @@ class Provider(ABC):
     def drop_schema(self, name: str) -> None:
         """Drop a schema (dataset) and everything in it; no error if it does not exist."""
 
+    def delete_rows(self, table: str, condition: Any) -> None:
+        """Delete the rows of `table` (schema.name) matching `condition`, a sqlglot boolean expression."""
+        import sqlglot.expressions as exp
+
+        self.execute(self.render(exp.delete(table, where=condition)))
+
     def render(self, expression: Any) -> str:
         """Render a sqlglot expression in this engine's dialect."""
         return str(expression.sql(dialect=self.dialect))

@@ -49,6 +49,17 @@ class BigQueryProvider(Provider):
             tuple(row.values()) for row in self.client.query(sql, job_config=_job_config(parameters)).result()
         ]
 
+    def delete_rows(self, table: str, condition: Any) -> None:
+        """As a MERGE that deletes what it matches: the same on BigQuery, and the local emulator runs MERGE
+        but not DELETE."""
+        import sqlglot.expressions as exp
+
+        source = exp.select(exp.Literal.number(1).as_("one")).subquery("source")
+        target = exp.to_table(table).as_("target")
+        self.execute(
+            self.render(exp.merge("WHEN MATCHED THEN DELETE", into=target, using=source, on=condition))
+        )
+
     def list_schemas(self, prefix: str = "") -> list[SchemaInfo]:
         infos = []
         for dataset in self.client.list_datasets(self.project):

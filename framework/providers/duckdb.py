@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from framework.providers.base import Provider, SchemaInfo
+from framework.providers.postgres import resolved_output
 
 
 class DuckDBProvider(Provider):
@@ -18,7 +20,8 @@ class DuckDBProvider(Provider):
         import duckdb
 
         super().__init__(settings)
-        path = settings.duckdb_path
+        # The file dbt writes: the profile's path (any dbt project), which for ours is settings.duckdb_path.
+        path = Path(resolved_output(settings).get("path") or settings.duckdb_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = duckdb.connect(str(path), read_only=read_only)
 

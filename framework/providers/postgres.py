@@ -59,10 +59,12 @@ class PostgresProvider(Provider):
 
 
 def resolved_output(settings: Any) -> dict[str, Any]:
-    """The target's profile output with `{{ env_var(...) }}` rendered as dbt would."""
+    """The target's profile output with `{{ env_var(...) }}` rendered as dbt renders it: with the
+    variables Overclock sets for dbt (`Settings.dbt_env`) over the environment."""
     import os
 
     from framework.config import _render_profile_value
 
+    env = {**os.environ, **settings.dbt_env()}
     output = settings.target.outputs.get(settings.target.name, {})
-    return {key: _render_profile_value(value, os.environ) for key, value in output.items()}
+    return {key: _render_profile_value(value, env) for key, value in output.items()}
