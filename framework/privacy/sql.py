@@ -73,18 +73,18 @@ def _weight(kept_items: exp.Expression, norm: Norm) -> exp.Expression:
     return exp.Div(this=_double(exp.Literal.number(1)), expression=denominator)
 
 
-def contribution_weights_query(
+def _weighted_ctes(
     source: str,
     *,
     max_items: int,
-    norm: Norm = "l2",
-    seed: str = DEFAULT_BOUNDING_SEED,
-    released: str | None = None,
-    user_column: str = "user_id",
-    item_column: str = "item",
-    dialect: str = "duckdb",
-) -> exp.Select:
-    """One row per kept (user_id, item) with its weight: the bounded, weighted contributions."""
+    norm: Norm,
+    seed: str,
+    released: str | None,
+    user_column: str,
+    item_column: str,
+    dialect: str,
+) -> list[tuple[str, exp.Query]]:
+    """The CTEs both queries share, ending in `weighted`: one row per kept (user_id, item) with its weight."""
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}: expected one of {', '.join(NORMS)}")
     if max_items < 1:
@@ -112,6 +112,7 @@ def contribution_weights_query(
             ]
         ),
     )
+    # Only users above Δ0 are ranked; the others keep everything.
     ranked_pairs = (
         exp.select("user_id", "item", item_rank.as_("item_rank"))
         .from_("sized_pairs")
@@ -127,15 +128,48 @@ def contribution_weights_query(
         .from_("ranked_pairs")
         .where(exp.column("item_rank") <= limit)
     )
-    return (
-        exp.select("user_id", "item", _weight(exp.column("kept_items"), norm).as_("weight"))
-        .from_("bounded")
-        .with_("pairs", _pairs(source, user_column, item_column, released))
-        .with_("user_sizes", user_sizes)
-        .with_("sized_pairs", sized_pairs)
-        .with_("ranked_pairs", ranked_pairs)
-        .with_("bounded", exp.union(small_users, large_users, distinct=False))
+    weighted = exp.select("user_id", "item", _weight(exp.column("kept_items"), norm).as_("weight")).from_(
+        "bounded"
     )
+    return [
+        ("pairs", _pairs(source, user_column, item_column, released)),
+        ("user_sizes", user_sizes),
+        ("sized_pairs", sized_pairs),
+        ("ranked_pairs", ranked_pairs),
+        ("bounded", exp.union(small_users, large_users, distinct=False)),
+        ("weighted", weighted),
+    ]
+
+
+def _with(query: exp.Select, ctes: list[tuple[str, exp.Query]]) -> exp.Select:
+    for name, cte in ctes:
+        query = query.with_(name, cte)
+    return query
+
+
+def contribution_weights_query(
+    source: str,
+    *,
+    max_items: int,
+    norm: Norm = "l2",
+    seed: str = DEFAULT_BOUNDING_SEED,
+    released: str | None = None,
+    user_column: str = "user_id",
+    item_column: str = "item",
+    dialect: str = "duckdb",
+) -> exp.Select:
+    """One row per kept (user_id, item) with its weight: the bounded, weighted contributions."""
+    ctes = _weighted_ctes(
+        source,
+        max_items=max_items,
+        norm=norm,
+        seed=seed,
+        released=released,
+        user_column=user_column,
+        item_column=item_column,
+        dialect=dialect,
+    )
+    return _with(exp.select("user_id", "item", "weight").from_("weighted"), ctes)
 
 
 def item_weights_query(
@@ -150,7 +184,7 @@ def item_weights_query(
     dialect: str = "duckdb",
 ) -> exp.Select:
     """One row per item held by at least one user: (item, weight), weight = Σ of its users' weights."""
-    contributions = contribution_weights_query(
+    ctes = _weighted_ctes(
         source,
         max_items=max_items,
         norm=norm,
@@ -160,15 +194,8 @@ def item_weights_query(
         item_column=item_column,
         dialect=dialect,
     )
-    ctes = contributions.args.pop("with_")
-    weighted = contributions
-    query = (
-        exp.select("item", exp.Sum(this=exp.column("weight")).as_("weight"))
-        .from_("weighted")
-        .group_by("item")
-    )
-    query.set("with_", ctes)
-    return query.with_("weighted", weighted)
+    total = exp.Sum(this=exp.column("weight")).as_("weight")
+    return _with(exp.select("item", total).from_("weighted").group_by("item"), ctes)
 
 
 def render(query: exp.Expression, dialect: str) -> str:
