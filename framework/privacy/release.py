@@ -21,6 +21,7 @@ from framework.privacy.selection import Release, select_partitions
 
 # The dbt vars a release reads (see models/marts/privacy/_privacy__models.yml).
 PARAMETER_KEYS = ("epsilon", "delta", "max_items_per_user", "algorithm", "round1_share", "composition")
+# How an unset var arrives: yml renders `{{ var('x', none) }}` to the string "None".
 _UNSET = {None, "", "none", "None", "null"}
 
 

@@ -16,6 +16,7 @@ def model(dbt, session):
     )
 
     dbt.config(materialized="incremental", incremental_strategy="append")
+    # dbt learns which meta keys a Python model reads by scanning for literal meta_get calls: one per key.
     settings = {
         "epsilon": dbt.config.meta_get("epsilon"),
         "delta": dbt.config.meta_get("delta"),
