@@ -14,6 +14,8 @@ keys are compared byte-wise there (`COLLATE "C"`), as DuckDB and BigQuery do by 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 from framework.privacy.bounding import DEFAULT_BOUNDING_SEED
@@ -172,30 +174,14 @@ def contribution_weights_query(
     return _with(exp.select("user_id", "item", "weight").from_("weighted"), ctes)
 
 
-def item_weights_query(
-    source: str,
-    *,
-    max_items: int,
-    norm: Norm = "l2",
-    seed: str = DEFAULT_BOUNDING_SEED,
-    released: str | None = None,
-    user_column: str = "user_id",
-    item_column: str = "item",
-    dialect: str = "duckdb",
-) -> exp.Select:
-    """One row per item held by at least one user: (item, weight), weight = Σ of its users' weights."""
-    ctes = _weighted_ctes(
-        source,
-        max_items=max_items,
-        norm=norm,
-        seed=seed,
-        released=released,
-        user_column=user_column,
-        item_column=item_column,
-        dialect=dialect,
-    )
+def item_weights_query(source: str, **options: Any) -> exp.Select:
+    """One row per item held by at least one user: (item, weight), weight = Σ of its users' weights.
+
+    Takes the options of `contribution_weights_query`, whose rows it sums by item.
+    """
     total = exp.Sum(this=exp.column("weight")).as_("weight")
-    return _with(exp.select("item", total).from_("weighted").group_by("item"), ctes)
+    contributions = contribution_weights_query(source, **options)
+    return contributions.select("item", total, append=False).group_by("item")
 
 
 def render(query: exp.Expression, dialect: str) -> str:
@@ -204,11 +190,11 @@ def render(query: exp.Expression, dialect: str) -> str:
     return query.sql(dialect=dialect, pretty=True)
 
 
-def item_weights_sql(source: str, *, dialect: str = "duckdb", **options: object) -> str:
+def item_weights_sql(source: str, *, dialect: str = "duckdb", **options: Any) -> str:
     """`item_weights_query` rendered for one engine."""
-    return render(item_weights_query(source, dialect=dialect, **options), dialect)  # type: ignore[arg-type]
+    return render(item_weights_query(source, dialect=dialect, **options), dialect)
 
 
-def contribution_weights_sql(source: str, *, dialect: str = "duckdb", **options: object) -> str:
+def contribution_weights_sql(source: str, *, dialect: str = "duckdb", **options: Any) -> str:
     """`contribution_weights_query` rendered for one engine."""
-    return render(contribution_weights_query(source, dialect=dialect, **options), dialect)  # type: ignore[arg-type]
+    return render(contribution_weights_query(source, dialect=dialect, **options), dialect)
