@@ -481,6 +481,144 @@ def ns_gc_command(older_than: str, yes: bool, **options: Any) -> None:
             click.echo(f"dry run: {len(plan.expired)} namespace(s) would be dropped; pass --yes to drop them")
 
 
+# --- backfills ---------------------------------------------------------------------------------------------
+
+
+@cli.group("backfill", invoke_without_command=True)
+@project_options
+@click.option(
+    "-s", "--select", "select", multiple=True, help="models to backfill (dbt selection, repeatable)."
+)
+@click.option("--exclude", multiple=True, help="models to leave out (dbt selection, repeatable).")
+@click.option("--start", help="first partition: YYYY-MM-DD (or YYYY-MM, YYYY-MM-DDTHH).")
+@click.option("--end", help="last partition, inclusive: --end 2025-12-31 is that whole day.")
+@click.option(
+    "--grain", type=click.Choice(["hour", "day", "month"]), help="interval size (default: the model's)."
+)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="batches at once.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), help="partitions per dbt invocation (default by grain)."
+)
+@click.option("--vars", help="YAML dict of project vars passed to every batch.")
+@click.option("--dry-run", is_flag=True, help="print the plan; run nothing, write nothing.")
+@click.pass_context
+def backfill_group(ctx: click.Context, **options: Any) -> None:
+    """Backfill partitioned models over a range: plan, run batches in dependency order, record what is done.
+
+    \b
+    overclock backfill -s events_daily+ --start 2025-01-01 --end 2025-12-31 [--dry-run]
+    overclock backfill status [RUN_ID] | resume RUN_ID | cancel RUN_ID
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import yaml
+
+    from framework.backfill import BackfillError, BackfillRequest, plan_backfill_run, run_backfill
+    from framework.backfill.progress import RichProgress, render_plan
+
+    if not (options["select"] and options["start"] and options["end"]):
+        fail("backfill needs -s/--select, --start and --end (or a subcommand: status, resume, cancel)")
+    try:
+        user_vars = yaml.safe_load(options["vars"]) if options["vars"] else {}
+    except yaml.YAMLError as exc:
+        fail(f"--vars is not valid YAML: {exc}")
+    if not isinstance(user_vars, dict):
+        fail("--vars must be a YAML dictionary, e.g. --vars '{key: value}'")
+    request = BackfillRequest(
+        select=tuple(options["select"]),
+        exclude=tuple(options["exclude"]),
+        start=options["start"],
+        end=options["end"],
+        grain=options["grain"],
+        batch_size=options["batch_size"],
+        workers=options["workers"],
+        vars=user_vars,
+    )
+    settings = settings_from(options)
+    try:
+        if options["dry_run"]:
+            render_plan(plan_backfill_run(settings, request))
+            return
+        result = run_backfill(settings, request, RichProgress())
+    except BackfillError as exc:
+        fail(str(exc))
+    ctx.exit(result.exit_code)
+
+
+@backfill_group.command("status")
+@project_options
+@click.argument("run_id", required=False)
+def backfill_status_command(run_id: str | None, **options: Any) -> None:
+    """A run's state and progress; without RUN_ID, the recent runs."""
+    from framework.backfill import BackfillError, backfill_status, list_runs
+    from framework.backfill.progress import render_runs, render_status
+
+    settings = settings_from(options)
+    try:
+        if run_id:
+            render_status(backfill_status(settings, run_id))
+        else:
+            render_runs(list_runs(settings))
+    except BackfillError as exc:
+        fail(str(exc))
+
+
+@backfill_group.command("resume")
+@project_options
+@click.argument("run_id")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="batches at once (default: as the run was started)."
+)
+@click.pass_context
+def backfill_resume_command(ctx: click.Context, run_id: str, workers: int | None, **options: Any) -> None:
+    """Continue a run after a crash, a failure or a cancel: recorded intervals are skipped."""
+    from framework.backfill import BackfillError, resume_backfill
+    from framework.backfill.progress import RichProgress
+
+    try:
+        result = resume_backfill(settings_from(options), run_id, RichProgress(), workers=workers)
+    except BackfillError as exc:
+        fail(str(exc))
+    ctx.exit(result.exit_code)
+
+
+@backfill_group.command("cancel")
+@project_options
+@click.argument("run_id")
+def backfill_cancel_command(run_id: str, **options: Any) -> None:
+    """Stop a run: batches already running finish and are recorded, nothing more starts."""
+    from framework.backfill import BackfillError, cancel_backfill
+
+    try:
+        status = cancel_backfill(settings_from(options), run_id)
+    except BackfillError as exc:
+        fail(str(exc))
+    click.echo(
+        f"cancel requested for {status.run_id} ({status.state}); resume it later with `overclock backfill resume {run_id}`"
+    )
+
+
+# dbt takes several values after one selection flag (`-s a b+`); click takes one per flag. Repeat the flag.
+MULTI_VALUE_FLAGS = frozenset({"-s", "--select", "--exclude", "-m", "--models"})
+
+
+def expand_multi_value_flags(argv: Sequence[str]) -> list[str]:
+    """`-s a b --full-refresh` → `-s a -s b --full-refresh`; everything after `--` is left alone."""
+    expanded: list[str] = []
+    flag: str | None = None
+    for index, token in enumerate(argv):
+        if token == "--":
+            return [*expanded, *argv[index:]]
+        if token.startswith("-"):
+            flag = token if token in MULTI_VALUE_FLAGS else None
+            expanded.append(token)
+        elif flag is not None and expanded[-1] != flag:
+            expanded += [flag, token]
+        else:
+            expanded.append(token)
+    return expanded
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="overclock", standalone_mode=True)

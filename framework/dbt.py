@@ -149,6 +149,39 @@ def run_dbt(
     return DbtInvocation(EXIT_OK, results, None, unmatched)
 
 
+def parse_manifest(settings: Settings) -> Any:
+    """Parse the project in this process and return dbt's `Manifest` object. Handing it to
+    `run_dbt(..., manifest=)` spares each following invocation its parse (a backfill runs many in a row)."""
+    from dbt.cli.main import dbtRunner
+
+    with dbt_environment(settings):
+        outcome = dbtRunner().invoke(dbt_args(settings, ["parse"], ["--quiet"]))
+    if not outcome.success or outcome.result is None:
+        raise DbtError(_first_line(str(outcome.exception or "dbt parse failed: see the log above")))
+    return outcome.result
+
+
+def list_unique_ids(
+    settings: Settings, select: Sequence[str], exclude: Sequence[str] = (), resource_type: str = "model"
+) -> list[str]:
+    """`dbt ls`: the unique ids a selection matches (dbt's own selection, every method it knows)."""
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    extra = ["--resource-type", resource_type, "--output", "json", "--output-keys", "unique_id", "--quiet"]
+    if select:
+        extra += ["--select", *select]
+    if exclude:
+        extra += ["--exclude", *exclude]
+    with dbt_environment(settings):
+        outcome = dbtRunner().invoke(dbt_args(settings, ["ls"], extra))
+    if not outcome.success:
+        raise DbtError(_first_line(str(outcome.exception or "dbt ls failed: see the log above")))
+    lines: list[str] = outcome.result if isinstance(outcome.result, list) else []
+    return [json.loads(line)["unique_id"] for line in lines]
+
+
 def dbt_executable() -> str:
     """The `dbt` script of the running interpreter's environment (dagster-dbt and workers need a path)."""
     candidate = Path(sys.executable).with_name("dbt")

@@ -17,19 +17,23 @@ class UnsupportedEngineError(Exception):
 
 
 def provider_for(settings: Settings) -> Provider:
-    engine = settings.target.engine
+    return provider_class(settings.target.engine)(settings)
+
+
+def provider_class(engine: str) -> type[Provider]:
+    """The provider class of an engine, for its capability flags without connecting."""
     if engine == "duckdb":
         from framework.providers.duckdb import DuckDBProvider
 
-        return DuckDBProvider(settings)
+        return DuckDBProvider
     if engine == "postgres":
         from framework.providers.postgres import PostgresProvider
 
-        return PostgresProvider(settings)
+        return PostgresProvider
     if engine == "bigquery":
         from framework.providers.bigquery import BigQueryProvider
 
-        return BigQueryProvider(settings)
+        return BigQueryProvider
     raise UnsupportedEngineError(
         f"engine '{engine}' has no Overclock provider (duckdb, postgres, bigquery): plain dbt commands still work"
     )

@@ -7,8 +7,9 @@ Overclock writes is built as sqlglot trees and rendered in `Provider.dialect`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from framework.config import Settings
@@ -71,6 +72,81 @@ class Provider(ABC):
 
         self.execute(self.render(exp.delete(table, where=condition)))
 
+    def create_table(self, schema: str, name: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Create schema.name, and its schema, unless they exist. Types are sqlglot's neutral names
+        (`text`, `timestamp`, `bigint`), rendered for the engine."""
+        import sqlglot.expressions as exp
+
+        self.execute(self.render(exp.Create(kind="SCHEMA", exists=True, this=exp.table_(schema))))
+        definition = exp.Schema(
+            this=exp.table_(name, db=schema),
+            expressions=[
+                exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
+                for column, kind in columns
+            ],
+        )
+        self.execute(self.render(exp.Create(kind="TABLE", exists=True, this=definition)))
+
+    def insert_rows(
+        self, schema: str, name: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        """Append rows (text, numbers, booleans, naive UTC datetimes) to schema.name."""
+        import sqlglot.expressions as exp
+
+        for start in range(0, len(rows), 500):
+            values = [tuple(_literal(value) for value in row) for row in rows[start : start + 500]]
+            insert = exp.insert(exp.values(values), exp.table_(name, db=schema), columns=list(columns))
+            self.execute(self.render(insert))
+
+    def select_rows(
+        self,
+        schema: str,
+        name: str,
+        columns: Sequence[str],
+        where_in: Mapping[str, Sequence[object]] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """The columns of schema.name's rows whose column values are among the given ones (all rows if none)."""
+        import sqlglot.expressions as exp
+
+        query = exp.select(*columns).from_(exp.table_(name, db=schema))
+        for column, values in (where_in or {}).items():
+            query = query.where(exp.column(column).isin(*(_literal(value) for value in values)))
+        return self.query(self.render(query))
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        import sqlglot.expressions as exp
+
+        query = (
+            exp.select(exp.func("count", exp.Star()))
+            .from_(exp.table_("tables", db="information_schema"))
+            .where(exp.column("table_schema").eq(exp.Literal.string(schema)))
+            .where(exp.column("table_name").eq(exp.Literal.string(name)))
+        )
+        return bool(self.query(self.render(query))[0][0])
+
+    def list_partitions(
+        self, schema: str, name: str, field: str, data_type: str, granularity: str
+    ) -> list[tuple[datetime, int]]:
+        """The partitions present in a table, (partition start, rows), oldest first, in naive UTC."""
+        import sqlglot.expressions as exp
+
+        partition = self._partition_of(exp.column(field), data_type, exp.var(granularity.upper()))
+        query = (
+            exp.select(partition.as_("partition_start"), exp.func("count", exp.Star()).as_("row_count"))
+            .from_(exp.table_(name, db=schema))
+            .where(exp.column(field).is_(exp.null()).not_())
+            .group_by(exp.Literal.number(1))
+            .order_by(exp.Literal.number(1))
+        )
+        return [(_naive_utc(start), int(rows)) for start, rows in self.query(self.render(query))]
+
+    def _partition_of(self, column: Any, data_type: str, unit: Any) -> Any:
+        import sqlglot.expressions as exp
+
+        if data_type == "date":
+            return exp.DateTrunc(this=column, unit=unit)
+        return exp.TimestampTrunc(this=column, unit=unit)
+
     def render(self, expression: Any) -> str:
         """Render a sqlglot expression in this engine's dialect."""
         return str(expression.sql(dialect=self.dialect))
@@ -79,3 +155,24 @@ class Provider(ABC):
         import sqlglot.expressions as exp
 
         return str(exp.to_identifier(identifier, quoted=True).sql(dialect=self.dialect))
+
+
+def _naive_utc(value: Any) -> datetime:
+    """Dates and datetimes as engines return them (BigQuery: aware, in UTC) as naive UTC datetimes."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value))
+
+
+def _literal(value: object) -> Any:
+    import sqlglot.expressions as exp
+
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("timestamp"))
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))

@@ -75,6 +75,23 @@ class BigQueryProvider(Provider):
     def drop_schema(self, name: str) -> None:
         self.client.delete_dataset(f"{self.project}.{name}", delete_contents=True, not_found_ok=True)
 
+    def table_exists(self, schema: str, name: str) -> bool:
+        # Through the API: the emulator has no INFORMATION_SCHEMA.
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.client.get_table(f"{self.project}.{schema}.{name}")
+        except NotFound:
+            return False
+        return True
+
+    def _partition_of(self, column: Any, data_type: str, unit: Any) -> Any:
+        import sqlglot.expressions as exp
+
+        if data_type == "datetime":
+            return exp.DatetimeTrunc(this=column, unit=unit)
+        return super()._partition_of(column, data_type, unit)
+
 
 def _job_config(parameters: Sequence[Any] | None) -> Any:
     if not parameters:

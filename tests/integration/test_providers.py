@@ -61,3 +61,49 @@ def test_bigquery_provider(overclock_home, bigquery, monkeypatch) -> None:
             "create table zz_provider_test.t as select x from unnest([1, 2]) as x",
         ],
     )
+
+
+def _bookkeeping(settings, timestamp_type: str) -> None:
+    """What the backfill state store asks of a provider: its table, rows in and out, partitions listed."""
+    from datetime import datetime
+
+    columns = [("name", "text"), ("at", "timestamp"), ("n", "bigint")]
+    rows = [
+        ("a", datetime(2025, 1, 1, 5), 1),
+        ("b", datetime(2025, 1, 1, 7), 2),
+        ("c", datetime(2025, 1, 3), 3),
+    ]
+    with provider_for(settings) as provider:
+        provider.drop_schema("zz_bookkeeping")
+        assert not provider.table_exists("zz_bookkeeping", "events")
+        provider.create_table("zz_bookkeeping", "events", columns)
+        provider.create_table("zz_bookkeeping", "events", columns)  # idempotent
+        assert provider.table_exists("zz_bookkeeping", "events")
+        provider.insert_rows("zz_bookkeeping", "events", ["n", "name", "at"], [(n, a, t) for a, t, n in rows])
+        selected = provider.select_rows("zz_bookkeeping", "events", ["name", "n"], {"name": ["a", "c", "zz"]})
+        assert sorted(selected) == [("a", 1), ("c", 3)]
+        assert len(provider.select_rows("zz_bookkeeping", "events", ["name"])) == 3
+        assert provider.list_partitions("zz_bookkeeping", "events", "at", timestamp_type, "day") == [
+            (datetime(2025, 1, 1), 2),
+            (datetime(2025, 1, 3), 1),
+        ]
+        provider.drop_schema("zz_bookkeeping")
+
+
+def test_duckdb_bookkeeping(overclock_home) -> None:
+    _bookkeeping(resolve_settings(target="local", namespace="tester"), "timestamp")
+
+
+@pytest.mark.postgres
+def test_postgres_bookkeeping(overclock_home, postgres, monkeypatch) -> None:
+    for key, value in postgres.env().items():
+        monkeypatch.setenv(key, value)
+    _bookkeeping(resolve_settings(target="postgres", namespace="tester"), "timestamp")
+
+
+@pytest.mark.bigquery
+def test_bigquery_bookkeeping(overclock_home, bigquery, monkeypatch) -> None:
+    for key, value in bigquery.env().items():
+        monkeypatch.setenv(key, value)
+    # sqlglot's neutral `timestamp` is BigQuery's DATETIME (no time zone).
+    _bookkeeping(resolve_settings(target="bigquery", namespace="tester"), "datetime")
