@@ -19,7 +19,7 @@
 
 with
 
-deliveries as (
+deliveries as materialized (
 
     select * from {{ ref('stg_ebpf__file_events') }}
     {%- if is_incremental() %}
@@ -31,11 +31,22 @@ deliveries as (
 
 ),
 
+later_deliveries as (
+
+    -- Only the few events delivered more than once are ranked, on their keys alone: a window over all
+    -- deliveries would sort every row with its 30 columns.
+    select file_name, line_number
+    from deliveries
+    where event_id in (select event_id from deliveries group by event_id having count(*) > 1)
+    qualify row_number() over (partition by event_id order by file_name, line_number) > 1
+
+),
+
 first_deliveries as (
 
     select *
     from deliveries
-    qualify row_number() over (partition by event_id order by file_name, line_number) = 1
+    anti join later_deliveries using (file_name, line_number)
 
 ),
 

@@ -48,24 +48,38 @@
 {%- set required_fields = event_fields | selectattr('required') | list -%}
 with
 
-source as (
+source as materialized (
 
     select
         filename,
         line,
         -- The reader emits files and lines in order (insertion order is preserved), so this numbers lines.
+        -- A streaming window; materialized once, so that the file offsets below need no second read.
         row_number() over () as read_position
     from {{ source('ebpf', 'event_lines') }}
+
+),
+
+file_offsets as (
+
+    -- One row per file (a narrow aggregate): cheaper than a window partitioned by file over the raw lines.
+    select
+        filename,
+        min(read_position) - 1 as lines_before_file,
+        regexp_extract(filename, '(events/[^/]+/[^/]+)$', 1) as file_name
+    from source
+    group by filename
 
 ),
 
 numbered as (
 
     select
-        regexp_extract(filename, '(events/[^/]+/[^/]+)$', 1) as file_name,
-        read_position - min(read_position) over (partition by filename) + 1 as line_number,
-        line as raw_line
+        file_offsets.file_name,
+        source.read_position - file_offsets.lines_before_file as line_number,
+        source.line as raw_line
     from source
+    inner join file_offsets on source.filename = file_offsets.filename
 
 ),
 
