@@ -48,14 +48,9 @@ def render_demo_data(summary: dict[str, dict[str, int]], out_dir: Path) -> None:
 
 
 def _size(size_bytes: int | None) -> str:
-    if size_bytes is None:
-        return "—"
-    size = float(size_bytes)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} PB"  # unreachable
+    from rich.filesize import decimal
+
+    return "—" if size_bytes is None else str(decimal(size_bytes))
 
 
 def _age(moment: Any) -> str:
@@ -66,8 +61,8 @@ def _age(moment: Any) -> str:
     seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
     for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= length:
-            return f"{moment:%Y-%m-%d %H:%M} UTC ({seconds // length}{unit} ago)"
-    return f"{moment:%Y-%m-%d %H:%M} UTC (just now)"
+            return f"{moment:%Y-%m-%d %H:%M} ({seconds // length}{unit} ago)"
+    return f"{moment:%Y-%m-%d %H:%M} (just now)"
 
 
 def _namespace_table(summaries: Any, title: str) -> Any:
@@ -80,7 +75,7 @@ def _namespace_table(summaries: Any, title: str) -> Any:
         ("schemas", "right"),
         ("relations", "right"),
         ("size", "right"),
-        ("last build", "left"),
+        ("last build (UTC)", "left"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for summary in summaries:

@@ -39,9 +39,9 @@ def parse_age(text: str) -> timedelta:
 
 
 def format_age(age: timedelta) -> str:
-    """The largest whole unit: `7d`, `36h`, `90s` (the inverse of `parse_age` for its own outputs)."""
+    """The largest whole unit up to days: `7d`, `36h`, `90s`."""
     seconds = int(age.total_seconds())
-    for unit, length in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % length == 0 and seconds >= length:
             return f"{seconds // length}{unit}"
     return f"{seconds}s"

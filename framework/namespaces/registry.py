@@ -205,13 +205,13 @@ def read_registry(
     (`registry_exists` when the caller has listed the schemas already)."""
     from sqlglot import exp
 
-    def read(provider: Provider) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        return tuple(  # type: ignore[return-value]
+    def read(provider: Provider) -> list[list[tuple[Any, ...]]]:
+        return [
             provider.query(
                 provider.render(exp.select(*(name for name, _ in _COLUMNS[table])).from_(_table(table)))
             )
             for table in (NAMESPACES_TABLE, RELATIONS_TABLE)
-        )
+        ]
 
     if registry_exists is None:
         registry_exists = any(info.name == REGISTRY_SCHEMA for info in provider.list_schemas(REGISTRY_SCHEMA))
