@@ -1,6 +1,7 @@
 {#-
     Every input line, numbered within its file, and either parsed or given a quarantine reason: nothing is
-    dropped. The JSON is parsed once per line (`json_extract_string` with a list of paths) into text values,
+    dropped. The JSON is parsed once per line (`json_transform` into a struct of VARCHAR fields, one per path:
+    cheaper than `json_extract_string` with a list of paths, and the fields are read by name) into text values,
     which are then cast; a value that is present but does not cast is a wrong type, a required value that is
     absent is a missing field. The first failing check names the reason, in this order:
         empty_line, invalid_utf8, invalid_json, not_a_json_object, missing_required_field,
@@ -43,7 +44,17 @@
 {%- set event_types = var('ebpf_event_types', [
     'open', 'unlink', 'rename', 'chmod', 'chown', 'mkdir', 'rmdir', 'link', 'utimes', 'setxattr', 'exec',
 ]) -%}
-{%- set date_index = (event_fields | map(attribute='column') | list).index('event_date') + 1 -%}
+{#- The json_transform structure: the fields' paths as nested objects, every leaf VARCHAR. -#}
+{%- set structure = {} -%}
+{%- for field in event_fields -%}
+    {%- set parts = field.path[2:].split('.') -%}
+    {%- set node = namespace(value=structure) -%}
+    {%- for part in parts[:-1] -%}
+        {%- if part not in node.value -%}{%- do node.value.update({part: {}}) -%}{%- endif -%}
+        {%- set node.value = node.value[part] -%}
+    {%- endfor -%}
+    {%- do node.value.update({parts[-1]: 'VARCHAR'}) -%}
+{%- endfor -%}
 {%- set typed_fields = event_fields | rejectattr('type', 'equalto', 'varchar') | list -%}
 {%- set required_fields = event_fields | selectattr('required') | list -%}
 with
@@ -102,11 +113,7 @@ extracted as (
 
     select
         *,
-        case when syntax_error is null then json_extract_string(raw_line, [
-            {%- for field in event_fields %}
-            '{{ field.path }}'{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) end as field_texts
+        case when syntax_error is null then json_transform(raw_line, '{{ tojson(structure) }}') end as field_texts
     from syntax_checked
 
 ),
@@ -119,14 +126,14 @@ typed as (
         raw_line,
         syntax_error,
         {%- for field in event_fields %}
-        field_texts[{{ loop.index }}] as {{ field.column }}_text,
+        field_texts.{{ field.path[2:] }} as {{ field.column }}_text,
         {%- if field.type != 'varchar' %}
-        try_cast(field_texts[{{ loop.index }}] as {{ field.type }}) as {{ field.column }},
+        try_cast(field_texts.{{ field.path[2:] }} as {{ field.type }}) as {{ field.column }},
         {%- endif %}
         {%- endfor %}
         coalesce(
-            try_strptime(field_texts[{{ date_index }}], ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']),
-            try_cast(field_texts[{{ date_index }}] as timestamptz) at time zone 'UTC'
+            try_strptime(field_texts.date, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']),
+            try_cast(field_texts.date as timestamptz) at time zone 'UTC'
         ) as event_at
     from extracted
 
