@@ -1,18 +1,22 @@
 {#-
     Device acknowledgements of broadcast messages, each log row once (its first delivery), loaded as they
     arrive. A device that received a message twice acknowledges it twice: those are two acknowledgements (two
-    ack ids) and both stay; only re-shipped log rows are dropped. Incremental on arrival time with a lookback,
-    skipping acknowledgements already loaded, so any split into runs gives the same rows as a full refresh.
+    ack ids) and both stay; only re-shipped log rows are dropped. Incremental on arrival time with Overclock's
+    append_lookback strategy: a run reads the acknowledgements received from `live_events_lookback_hours`
+    hours before the newest one loaded and appends those whose ack id is not loaded yet, so any split into
+    runs gives the same rows as a full refresh. Hourly partitions on arrival also make the model backfillable:
+    `overclock backfill -s fct_live_event_broadcast_acks --grain hour --start ... --end ...`.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='append_lookback',
         unique_key='ack_id',
-        incremental_strategy='delete+insert',
+        partition_by={'field': 'received_at', 'data_type': 'timestamp', 'granularity': 'hour'},
+        lookback=var('live_events_lookback_hours', 6),
         on_schema_change='fail',
     )
 }}
-{%- set lookback_hours = var('live_events_lookback_hours', 6) -%}
 
 with
 
@@ -24,18 +28,9 @@ broadcast_acks as (
 
 arrived as (
 
-    select broadcast_acks.*
+    select *
     from broadcast_acks
-    {% if is_incremental() %}
-    left join {{ this }} as loaded
-        on loaded.ack_id = broadcast_acks.ack_id
-    where
-        loaded.ack_id is null
-        and broadcast_acks.received_at > (
-            select {{ dbt.dateadd('hour', -lookback_hours, 'coalesce(max(received_at), ' ~ "cast('1970-01-01' as timestamp)" ~ ')') }}
-            from {{ this }}
-        )
-    {% endif %}
+    where {{ partition_window('received_at', 'timestamp') }}
 
 ),
 
