@@ -309,32 +309,6 @@ def demo_data_command(
     render_demo_data(summary, target_dir)
 
 
-@cli.group("export")
-def export_group() -> None:
-    """Export built marts to the systems that consume them."""
-
-
-@export_group.command("search-feed")
-@project_options
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="folder for the NDJSON files (<cluster>/<index>/<batch_id>.ndjson) and manifest.json.",
-)
-def export_search_feed_command(out_dir: str, **options: Any) -> None:
-    """Write the search feed's bulk batches as Elasticsearch _bulk NDJSON, one file set per destination."""
-    from framework.search_feed import SearchFeedError, export_search_feed
-    from framework.search_feed.report import render_export
-
-    try:
-        export = export_search_feed(settings_from(options), out_dir)
-    except SearchFeedError as exc:
-        fail(str(exc))
-    render_export(export)
-
-
 @cli.command("check")
 @project_options
 @click.option("-s", "--select", "select", multiple=True, help="check only these models (dbt selection).")
@@ -481,6 +455,32 @@ def ns_gc_command(older_than: str, yes: bool, **options: Any) -> None:
             click.echo(f"dry run: {len(plan.expired)} namespace(s) would be dropped; pass --yes to drop them")
 
 
+@cli.group("export")
+def export_group() -> None:
+    """Export built marts to the systems that consume them."""
+
+
+@export_group.command("search-feed")
+@project_options
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="folder for the NDJSON files (<cluster>/<index>/<batch_id>.ndjson) and manifest.json.",
+)
+def export_search_feed_command(out_dir: str, **options: Any) -> None:
+    """Write the search feed's bulk batches as Elasticsearch _bulk NDJSON, one file set per destination."""
+    from framework.search_feed import SearchFeedError, export_search_feed
+    from framework.search_feed.report import render_export
+
+    try:
+        export = export_search_feed(settings_from(options), out_dir)
+    except SearchFeedError as exc:
+        fail(str(exc))
+    render_export(export)
+
+
 # --- backfills ---------------------------------------------------------------------------------------------
 
 
@@ -620,8 +620,9 @@ def expand_multi_value_flags(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    args = expand_multi_value_flags(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="overclock", standalone_mode=True)
+        cli.main(args=args, prog_name="overclock", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -130,7 +130,10 @@ def run_dbt(
     runner = dbtRunner(manifest=manifest, callbacks=[on_event])
     args = dbt_args(settings, command, extra)
     with dbt_environment(settings):
-        outcome = runner.invoke(args)
+        try:
+            outcome = runner.invoke(args)
+        finally:
+            release_duckdb_handle()
     results = _node_results(outcome.result)
     if fail_on_unmatched_selection and unmatched:
         selectors = ", ".join(sorted(set(unmatched)))
@@ -147,6 +150,24 @@ def run_dbt(
         what = ", ".join(str(r["name"]) for r in failed[:5]) or "see the log above"
         return DbtInvocation(EXIT_FAILURE, results, f"{len(failed)} node(s) failed: {what}", unmatched)
     return DbtInvocation(EXIT_OK, results, None, unmatched)
+
+
+def release_duckdb_handle() -> None:
+    """Close the DuckDB database that dbt-duckdb keeps open for the life of the process.
+
+    dbt-duckdb holds one process-wide DuckDB instance after an in-process invocation; while it is open, this
+    process cannot open the same file again (read-only or with other settings) and no other process can
+    write it. Every invocation therefore ends by closing it; the next one reopens it (milliseconds).
+    """
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:
+        return
+    manager = connections.DuckDBConnectionManager
+    with manager._LOCK:
+        if manager._ENV is not None:
+            with contextlib.suppress(Exception):
+                manager._ENV.close()
+            manager._ENV = None
 
 
 def parse_manifest(settings: Settings) -> Any:
