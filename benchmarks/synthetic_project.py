@@ -18,6 +18,7 @@ Sources are tables `raw.events_<k>` with columns `id, amount, quantity, is_delet
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,6 +228,35 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def plan_project(
+    path: str | Path,
+    n_models: int,
+    *,
+    parents_per_model: int = 3,
+    n_macros: int = 10,
+    n_sources: int = 10,
+    seed: int = 0,
+) -> SyntheticProject:
+    """The project `generate_project` writes with these arguments, without writing anything (e.g. to go on
+    editing a project generated earlier)."""
+    if n_models < 1:
+        raise ValueError("n_models must be at least 1")
+    rng = random.Random(seed)
+    staging, intermediate = _layer_sizes(n_models)
+    parents: dict[str, list[str]] = {}
+    for index in range(n_models):
+        layer = _layer(index, n_models)
+        if layer == "staging":
+            pool: range = range(0)
+        elif layer == "intermediate":
+            pool = range(0, index)
+        else:
+            pool = range(staging, staging + intermediate) if intermediate else range(0, staging)
+        count = min(parents_per_model, len(pool))
+        parents[model_name(index)] = [model_name(i) for i in sorted(rng.sample(pool, count))]
+    return SyntheticProject(Path(path), n_models, parents, n_macros, n_sources)
+
+
 def generate_project(
     path: str | Path,
     n_models: int,
@@ -244,23 +274,10 @@ def generate_project(
     calls macro `scale_<i % n_macros>` (so each helper macro is used by 1/n_macros of the models) and
     `safe_divide` (dispatched per adapter). Every `tests_every`-th model has not_null and unique tests on `id`.
     """
-    if n_models < 1:
-        raise ValueError("n_models must be at least 1")
-    root = Path(path)
-    rng = random.Random(seed)
-    staging, intermediate = _layer_sizes(n_models)
-    parents: dict[str, list[str]] = {}
-    for index in range(n_models):
-        layer = _layer(index, n_models)
-        if layer == "staging":
-            pool: range = range(0)
-        elif layer == "intermediate":
-            pool = range(0, index)
-        else:
-            pool = range(staging, staging + intermediate) if intermediate else range(0, staging)
-        count = min(parents_per_model, len(pool))
-        parents[model_name(index)] = [model_name(i) for i in sorted(rng.sample(pool, count))]
-
+    planned = plan_project(
+        path, n_models, parents_per_model=parents_per_model, n_macros=n_macros, n_sources=n_sources, seed=seed
+    )
+    root, parents = planned.path, planned.parents
     _write(root / "dbt_project.yml", _DBT_PROJECT.format(name=PROJECT_NAME))
     _write(root / "profiles.yml", _PROFILES.format(name=PROJECT_NAME))
     _write(root / "macros" / "generate_schema_name.sql", _GENERATE_SCHEMA_NAME)
@@ -300,10 +317,10 @@ def pick_model_with_children(project: SyntheticProject, min_children: int = 1) -
 def edit_model_body(project: SyntheticProject, name: str, marker: str = "edited") -> None:
     """(b) change one model's SQL body (its final filter), not its refs, config or columns."""
     path = project.model_path(name)
-    text = path.read_text().replace(
-        "select * from final\n", f"select * from final\nwhere id is not null  -- {marker}\n", 1
+    text = re.sub(r"\nwhere id is not null  -- [^\n]*", "", path.read_text())
+    path.write_text(
+        text.replace("select * from final", f"select * from final\nwhere id is not null  -- {marker}", 1)
     )
-    path.write_text(text)
 
 
 def edit_macro(project: SyntheticProject, index: int = 0) -> None:
@@ -315,7 +332,7 @@ def edit_macro(project: SyntheticProject, index: int = 0) -> None:
 def set_model_alias(project: SyntheticProject, name: str, alias: str) -> None:
     """(d) give one model an alias in its config block: the relation name its children ref changes."""
     path = project.model_path(name)
-    text = path.read_text()
+    text = re.sub(r"alias='[^']*', ", "", path.read_text())
     path.write_text(text.replace("{{ config(", f"{{{{ config(alias='{alias}', ", 1))
 
 

@@ -328,7 +328,7 @@ class _Run:
             self.store.put_object(meta["fp"], codes[uid])
         state["names_macros"] = sorted(verdicts.names_macros)
         state["codes"] = {
-            uid: [state["nodes"][uid]["fp"], code, _where(project.nodes[uid])] for uid, code in codes.items()
+            uid: [state["nodes"][uid]["fp"], code, _where(project.nodes, uid)] for uid, code in codes.items()
         }
         summary = CompileSummary(
             "cold", self.manifest_path, nodes=len(codes), dbt_compiled=len(codes), reason=reason
@@ -483,7 +483,15 @@ class _Run:
             "sources": record.sources,
             "config": config,
             "unrendered_config": unrendered,
-            "depends_on": {**node["depends_on"], "nodes": depends},
+            "depends_on": {
+                **node["depends_on"],
+                "nodes": depends,
+                # dbt records the macros a model calls directly while parsing it; where that agreed with dbt
+                # before the edit, the edit's own calls are taken (else the recorded list is kept)
+                "macros": list(dict.fromkeys(trace.top_level_macros))
+                if parse.get("macros_agree")
+                else node["depends_on"]["macros"],
+            },
         }
         if changed_keys & NAME_KEYS:
             try:
@@ -501,7 +509,7 @@ class _Run:
             return False
         self._set_node(project, state["manifest"], uid, updated)
         state.setdefault("node_digests", {}).pop(uid, None)
-        meta["parse"] = {"ok": True, "calls": calls, "trace": trace.as_dict()}
+        meta["parse"] = {**parse, "calls": calls, "trace": trace.as_dict()}
         return True
 
     @staticmethod
@@ -548,7 +556,9 @@ class _Run:
                 meta["parse"] = parse_verdict(project, node)
             if meta:
                 new_state["nodes"][uid] = meta
-        new_state["names_macros"] = state.get("names_macros", [])
+        from framework.compile.verify import naming_macros
+
+        new_state["names_macros"] = sorted(naming_macros(project))
         new_state["codes"] = state.get("codes") or {}
         if _has_cycle(manifest["parent_map"]):
             self._dbt("compile")  # dbt parses a cyclic DAG but refuses to compile it: let it say where
@@ -644,7 +654,7 @@ class _Run:
                 meta["fp"] = fpr.everything(uid)
                 self.store.put_object(meta["fp"], code)
                 codes[uid] = code
-        where = {uid: _where(project.nodes[uid], previous.get(uid), dirty) for uid in codes}
+        where = {uid: _where(project.nodes, uid, previous.get(uid), dirty) for uid in codes}
         state["codes"] = {uid: [state["nodes"][uid]["fp"], code, where[uid]] for uid, code in codes.items()}
         summary.nodes = len(codes)
         summary.rendered = len(rendered)
@@ -835,12 +845,14 @@ def _node_index(nodes: Mapping[str, Any]) -> dict[str, list[Any]]:
     return {uid: state_module.index_entry(node) for uid, node in nodes.items()}
 
 
-def _where(node: Mapping[str, Any], last: Sequence[str] | None = None, dirty: set[str] | None = None) -> str:
+def _where(
+    nodes: Mapping[str, Any], uid: str, last: Sequence[str] | None = None, dirty: set[str] | None = None
+) -> str:
     """Where a node's compiled SQL is written, relative to `<target>/compiled` (reused when the node is not
-    dirty: only dbt's parse moves files)."""
-    if last is not None and len(last) == 3 and dirty is not None and node["unique_id"] not in dirty:
+    dirty, without parsing it: only dbt's parse moves files)."""
+    if last is not None and len(last) == 3 and dirty is not None and uid not in dirty:
         return last[2]
-    return artifacts.compiled_relative_path(node)
+    return artifacts.compiled_relative_path(nodes[uid])
 
 
 def merge_config_calls(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

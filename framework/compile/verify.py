@@ -70,7 +70,8 @@ def parse_verdict(project: ProjectModel, node: Mapping[str, Any]) -> dict[str, A
         for source_name, table_name in record.sources:
             resolved.add(project.resolve_source(source_name, table_name, node["package_name"]))
         agrees = resolved == set(node["depends_on"]["nodes"])
-    return {"ok": agrees, "calls": calls, "trace": trace.as_dict()}
+    macros_agree = list(dict.fromkeys(trace.top_level_macros)) == node["depends_on"]["macros"]
+    return {"ok": agrees, "calls": calls, "trace": trace.as_dict(), "macros_agree": macros_agree}
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -130,10 +130,13 @@ def test_repository_models_compile_like_dbt(tmp_path: Path, overclock_home: Path
     scratch = tmp_path / "scratch"
     ours, mode = overclock_codes(settings)
     assert mode == "cold"
-    assert_identical(ours, reference_codes(settings, scratch))
+    reference = reference_codes(settings, scratch)
+    assert_identical(ours, reference)
     ours, mode = overclock_codes(settings)
-    assert mode == "unchanged"
-    # edit every model body a little (a trailing comment) and compile again
+    # nodes whose SQL depends on the warehouse (is_incremental()) are recompiled by dbt on every compile
+    assert mode in ("unchanged", "incremental")
+    assert_identical(ours, reference)
+    # edit a few model bodies (a trailing comment) and compile again
     for path in sorted((copy / "models").rglob("*.sql"))[:5]:
         path.write_text(path.read_text().rstrip("\n") + "\n-- edited\n")
     ours, _ = overclock_codes(settings)
