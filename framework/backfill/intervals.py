@@ -169,7 +169,3 @@ def contiguous_runs(intervals: Sequence[Interval], max_length: int) -> Iterator[
         run.append(interval)
     if run:
         yield tuple(run)
-
-
-def span_of(intervals: Sequence[Interval]) -> Interval:
-    return Interval(min(i.start for i in intervals), max(i.end for i in intervals))

@@ -45,7 +45,6 @@ class PartitionedModel:
     field: str
     data_type: str
     grain: Grain
-    lookback: int  # partitions a plain incremental run re-reads (dbt's own `lookback` key; default 1)
     parents: tuple[str, ...]  # every model or seed it refs, partitioned or not
     fingerprint: str
 
@@ -85,7 +84,6 @@ def partitioned_model(manifest: Mapping[str, Any], unique_id: str, fingerprint: 
         ) from None
     if data_type == "date" and grain is Grain.HOUR:
         raise BackfillError(f"model '{name}' ({path}): a date partition cannot have hour granularity")
-    lookback = config.get("lookback")
     return PartitionedModel(
         unique_id=unique_id,
         name=name,
@@ -97,7 +95,6 @@ def partitioned_model(manifest: Mapping[str, Any], unique_id: str, fingerprint: 
         field=str(partition_by["field"]),
         data_type=data_type,
         grain=grain,
-        lookback=int(lookback) if lookback is not None else 0,
         parents=tuple(_data_parents(manifest, unique_id)),
         fingerprint=fingerprint,
     )

@@ -22,9 +22,7 @@ from framework.backfill.scheduler import DONE, FAILED, PENDING, SKIPPED, Schedul
 JANUARY = Interval(dt(2025, 1, 1), dt(2025, 1, 11))  # ten days
 
 
-def model(
-    name: str, parents: Sequence[str] = (), lookback: int = 0, grain: Grain = Grain.DAY
-) -> PartitionedModel:
+def model(name: str, parents: Sequence[str] = (), grain: Grain = Grain.DAY) -> PartitionedModel:
     return PartitionedModel(
         unique_id=f"model.p.{name}",
         name=name,
@@ -36,7 +34,6 @@ def model(
         field="d",
         data_type="date" if grain is not Grain.HOUR else "timestamp",
         grain=grain,
-        lookback=lookback,
         parents=tuple(f"model.p.{parent}" for parent in parents),
         fingerprint=f"fp-{name}",
     )
@@ -101,7 +98,7 @@ def test_a_missing_table_is_never_done() -> None:
 
 
 def test_a_due_parent_interval_makes_the_child_intervals_that_read_it_due() -> None:
-    parent, child = model("parent"), model("child", parents=["parent"], lookback=2)
+    parent, child = model("parent"), model("child", parents=["parent"])
     recorded = {
         parent.unique_id: {
             # The parent's day 4 is due again (say its record was lost).
@@ -114,7 +111,8 @@ def test_a_due_parent_interval_makes_the_child_intervals_that_read_it_due() -> N
     }
     result = plan([child, parent], recorded=recorded)
     assert list(result.due[parent.unique_id]) == [day(4)]
-    # A backfill window is exact (lookback widens plain incremental runs only): the child's day 4 reads it.
+    # A backfill window is exact (a model's lookback widens plain incremental runs only): the child's day 4
+    # reads it, and only that day.
     assert dict(result.due[child.unique_id]) == {day(4): DUE_UPSTREAM}
     assert [m.name for m in result.models] == ["parent", "child"]  # parents first, whatever the input order
 
