@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from framework.backfill.intervals import Interval, merge_intervals
+from framework.providers.base import naive_utc
 
 if TYPE_CHECKING:
     from framework.config import Namespace, Settings
@@ -179,7 +180,7 @@ class StateStore:
             return {}
         found: dict[str, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
         for _, model, fingerprint, start, end, _ in self._select(INTERVALS_TABLE, {"model": list(models)}):
-            found[model][fingerprint].append(Interval(_naive(start), _naive(end)))
+            found[model][fingerprint].append(Interval(naive_utc(start), naive_utc(end)))
         return {
             model: {fingerprint: merge_intervals(done) for fingerprint, done in found[model].items()}
             for model in models
@@ -202,7 +203,7 @@ class StateStore:
         """Events of one run, or of every run, oldest first."""
         where = {"run_id": [run_id]} if run_id else None
         events = [
-            RunEvent(rid, event, json.loads(detail or "{}"), _naive(at))
+            RunEvent(rid, event, json.loads(detail or "{}"), naive_utc(at))
             for rid, event, detail, at in self._select(RUN_EVENTS_TABLE, where)
         ]
         return sorted(events, key=lambda e: (e.recorded_at, _EVENT_ORDER.get(e.event, 9)))
@@ -224,9 +225,3 @@ _EVENT_ORDER = {"planned": 0, "started": 1, "cancel_requested": 2, "finished": 3
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -138,7 +138,7 @@ class Provider(ABC):
             .group_by(exp.Literal.number(1))
             .order_by(exp.Literal.number(1))
         )
-        return [(_naive_utc(start), int(rows)) for start, rows in self.query(self.render(query))]
+        return [(naive_utc(start), int(rows)) for start, rows in self.query(self.render(query))]
 
     def _partition_of(self, column: Any, data_type: str, unit: Any) -> Any:
         import sqlglot.expressions as exp
@@ -157,7 +157,7 @@ class Provider(ABC):
         return str(exp.to_identifier(identifier, quoted=True).sql(dialect=self.dialect))
 
 
-def _naive_utc(value: Any) -> datetime:
+def naive_utc(value: Any) -> datetime:
     """Dates and datetimes as engines return them (BigQuery: aware, in UTC) as naive UTC datetimes."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
