@@ -156,7 +156,8 @@ def render_plan(prepared: PreparedBackfill, console: Console | None = None) -> N
 def render_summary(result: BackfillResult, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     plan = result.plan
-    title = f"backfill {result.run_id} · {result.seconds:.1f}s" + (" · cancelled" if result.cancelled else "")
+    title = f"backfill {result.run_id or '(nothing due: no run)'} · {result.seconds:.1f}s"
+    title += " · cancelled" if result.cancelled else ""
     table = Table(title=title, show_edge=False)
     for column in ("model", "intervals", "due", DONE, FAILED, SKIPPED, CANCELLED):
         table.add_column(column, justify="left" if column == "model" else "right")

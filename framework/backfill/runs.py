@@ -193,6 +193,10 @@ def run_backfill(
         prepared = prepare(settings, request, store)
         for note in prepared.notes:
             observer.note(note)
+        if run_id is None and prepared.plan.due_count == 0:
+            nothing = BackfillResult("", prepared.plan)  # nothing to do is not a run: none is recorded
+            observer.run_finished(nothing)
+            return nothing
         if run_id is None:
             run_id = new_run_id()
             store.record_event(run_id, "planned", _planned_detail(settings, prepared))

@@ -18,6 +18,7 @@ from framework.backfill import (
     ExecutionOptions,
     backfill_status,
     cancel_backfill,
+    list_runs,
     plan_backfill_run,
     resume_backfill,
     run_backfill,
@@ -91,8 +92,9 @@ def test_a_backfill_equals_a_full_refresh_and_a_rerun_runs_nothing(workspace: An
 
     second = run_backfill(settings, request(batch_size=5), options=FAST)
     assert second.plan.due_count == 0 and second.plan.batches == () and second.outcomes == {}
-    assert second.exit_code == 0
-    assert backfill_status(settings, second.run_id).state == "finished"
+    assert second.exit_code == 0 and second.run_id == ""  # nothing to do: no run is recorded
+    assert [run.run_id for run in list_runs(settings)] == [first.run_id]
+    assert backfill_status(settings, first.run_id).state == "finished"
 
 
 def test_changing_a_models_sql_makes_its_intervals_and_its_childrens_due_again(workspace: Any) -> None:
@@ -264,6 +266,4 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(
 
 
 def _latest_run(settings: Settings) -> str:
-    from framework.backfill import list_runs
-
     return list_runs(settings)[0].run_id
