@@ -6,12 +6,16 @@ The fixture project (tests/fixtures/backfill/project) has one seed of events tha
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from framework.config import Settings, resolve_settings
 
@@ -34,6 +38,46 @@ def copy_fixture(destination: Path) -> Path:
     config = project / "dbt_project.yml"
     config.write_text(config.read_text().replace('"../../../../macros"', f'"{REPO_ROOT / "macros"}"'))
     return project
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A copy of the fixture project, an Overclock home of its own, and a full-refresh reference namespace."""
+
+    project: Path
+    reference: Settings
+
+    def fresh(self, namespace: str) -> Settings:
+        """The namespace emptied and rebuilt up to staging (seed and staging table, all data arrived).
+
+        Tests reuse one namespace this way: a namespace of its own per test would compile the project again.
+        """
+        from framework.providers import provider_for
+
+        settings = settings_for(self.project, "local", namespace)
+        with provider_for(settings) as provider:
+            for schema in provider.list_schemas(namespace):
+                provider.drop_schema(schema.name)
+        dbt_build(settings, ["raw_events", "stg_events"])
+        return settings
+
+
+@contextlib.contextmanager
+def duckdb_workspace(root: Path) -> Iterator[Workspace]:
+    """A DuckDB workspace under root, with OVERCLOCK_HOME and dbt's paths pointing into it meanwhile."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("OVERCLOCK_HOME", str(root / "home"))
+    patch.setenv("DBT_TARGET_PATH", str(root / "home" / "target"))
+    patch.setenv("DBT_LOG_PATH", str(root / "home" / "logs"))
+    patch.setenv("PYTHONUNBUFFERED", "1")  # subprocesses print their run id at once
+    patch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
+    try:
+        project = copy_fixture(root)
+        reference = settings_for(project, "local", "reference")
+        dbt_build(reference, ["raw_events", "stg_events", *PARTITIONED])
+        yield Workspace(project, reference)
+    finally:
+        patch.undo()
 
 
 def settings_for(project: Path, target: str, namespace: str) -> Settings:

@@ -14,9 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,11 +31,10 @@ from tests.integration.backfill_support import (
     LAST_DAY,
     PARTITIONED,
     SELECT_ALL,
+    Workspace,
     assert_same_tables,
-    copy_fixture,
-    dbt_build,
+    duckdb_workspace,
     project_args,
-    settings_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("backfill_crash")]
@@ -45,19 +44,9 @@ SEEDS = (11, 22, 33)
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = tmp_path_factory.mktemp("backfill-crash")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OVERCLOCK_HOME", str(root / "home"))
-    patch.setenv("DBT_TARGET_PATH", str(root / "home" / "target"))
-    patch.setenv("DBT_LOG_PATH", str(root / "home" / "logs"))
-    patch.setenv("PYTHONUNBUFFERED", "1")
-    patch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
-    project = copy_fixture(root)
-    reference = settings_for(project, "local", "reference")
-    dbt_build(reference, ["raw_events", "stg_events", *PARTITIONED])
-    yield project, reference
-    patch.undo()
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with duckdb_workspace(tmp_path_factory.mktemp("backfill-crash")) as created:
+        yield created
 
 
 def start_backfill(settings: Settings) -> tuple[subprocess.Popen[str], str]:
@@ -83,13 +72,9 @@ def partition_rows(settings: Settings, model: str) -> list[tuple[datetime, int]]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_sigkill_then_resume_equals_a_full_refresh(workspace: Any, seed: int) -> None:
-    project, reference = workspace
-    settings = settings_for(project, "local", "crash")
-    with provider_for(settings) as provider:
-        for schema in provider.list_schemas("crash"):
-            provider.drop_schema(schema.name)
-    dbt_build(settings, ["raw_events", "stg_events"])
+def test_sigkill_then_resume_equals_a_full_refresh(workspace: Workspace, seed: int) -> None:
+    reference = workspace.reference
+    settings = workspace.fresh("crash")
 
     process, run_id = start_backfill(settings)
     time.sleep(random.Random(seed).uniform(1.0, 15.0))

@@ -6,7 +6,7 @@ and rebuilt up to staging before each: a namespace of its own per test would com
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,11 +32,10 @@ from tests.integration.backfill_support import (
     EXCLUDE,
     FIRST_DAY,
     LAST_DAY,
-    PARTITIONED,
     SELECT_ALL,
+    Workspace,
     assert_same_tables,
-    copy_fixture,
-    dbt_build,
+    duckdb_workspace,
     overclock,
     project_args,
     settings_for,
@@ -48,30 +47,13 @@ FAST = ExecutionOptions(retry_delay=0.05, cancel_poll_seconds=0.0)
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A project copy, its own Overclock home, and a full-refresh reference namespace."""
-    root = tmp_path_factory.mktemp("backfill-engine")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OVERCLOCK_HOME", str(root / "home"))
-    patch.setenv("DBT_TARGET_PATH", str(root / "home" / "target"))
-    patch.setenv("DBT_LOG_PATH", str(root / "home" / "logs"))
-    patch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
-    project = copy_fixture(root)
-    reference = settings_for(project, "local", "reference")
-    dbt_build(reference, ["raw_events", "stg_events", *PARTITIONED])
-    yield project, reference
-    patch.undo()
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with duckdb_workspace(tmp_path_factory.mktemp("backfill-engine")) as created:
+        yield created
 
 
-def fresh(workspace: Any) -> Settings:
-    """The namespace `work`, emptied, with the seed and the staging table (all data arrived)."""
-    project, _ = workspace
-    settings = settings_for(project, "local", "work")
-    with provider_for(settings) as provider:
-        for schema in provider.list_schemas("work"):
-            provider.drop_schema(schema.name)
-    dbt_build(settings, ["raw_events", "stg_events"])
-    return settings
+def fresh(workspace: Workspace) -> Settings:
+    return workspace.fresh("work")
 
 
 def request(**changes: Any) -> BackfillRequest:
@@ -84,11 +66,11 @@ def schemas(settings: Settings) -> list[str]:
         return [info.name for info in provider.list_schemas(settings.namespace.name)]
 
 
-def test_a_backfill_equals_a_full_refresh_and_a_rerun_runs_nothing(workspace: Any) -> None:
+def test_a_backfill_equals_a_full_refresh_and_a_rerun_runs_nothing(workspace: Workspace) -> None:
     settings = fresh(workspace)
     first = run_backfill(settings, request(batch_size=5), options=FAST)
     assert first.exit_code == 0 and first.count("done") == 70 and len(first.plan.batches) == 15
-    assert_same_tables(workspace[1], settings)
+    assert_same_tables(workspace.reference, settings)
 
     second = run_backfill(settings, request(batch_size=5), options=FAST)
     assert second.plan.due_count == 0 and second.plan.batches == () and second.outcomes == {}
@@ -97,10 +79,10 @@ def test_a_backfill_equals_a_full_refresh_and_a_rerun_runs_nothing(workspace: An
     assert backfill_status(settings, first.run_id).state == "finished"
 
 
-def test_changing_a_models_sql_makes_its_intervals_and_its_childrens_due_again(workspace: Any) -> None:
+def test_changing_a_models_sql_makes_its_intervals_and_its_childrens_due_again(workspace: Workspace) -> None:
     settings = fresh(workspace)
     assert run_backfill(settings, request(), options=FAST).exit_code == 0
-    model_file = Path(workspace[0]) / "models" / "events_daily.sql"
+    model_file = workspace.project / "models" / "events_daily.sql"
     original = model_file.read_text()
     try:
         model_file.write_text(original.replace("count(*) as events", "count(*) as events  -- counted again"))
@@ -122,7 +104,7 @@ def test_changing_a_models_sql_makes_its_intervals_and_its_childrens_due_again(w
 
 
 def test_a_permanent_failure_fails_only_its_interval_and_dependents(
-    workspace: Any, capsys: pytest.CaptureFixture[str]
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = fresh(workspace)
     code = overclock(
@@ -155,7 +137,7 @@ def test_a_permanent_failure_fails_only_its_interval_and_dependents(
 
 
 def test_an_injected_transient_failure_is_retried_and_succeeds(
-    workspace: Any, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = fresh(workspace)
     real_run_batch = executor_module.run_batch
@@ -183,10 +165,10 @@ def test_an_injected_transient_failure_is_retried_and_succeeds(
     assert result.exit_code == 0 and result.count("done") == 70
     assert len(observer.seen) == 1 and "injected" in observer.seen[0]
     assert attempts.count("events_latest") == 2
-    assert_same_tables(workspace[1], settings)
+    assert_same_tables(workspace.reference, settings)
 
 
-def test_cancel_stops_a_run_and_resume_finishes_it(workspace: Any) -> None:
+def test_cancel_stops_a_run_and_resume_finishes_it(workspace: Workspace) -> None:
     settings = fresh(workspace)
 
     class CancelAfterFirstBatch(BackfillObserver):
@@ -209,7 +191,7 @@ def test_cancel_stops_a_run_and_resume_finishes_it(workspace: Any) -> None:
     assert resumed.exit_code == 0 and resumed.count("done") == 67 and resumed.run_id == result.run_id
     status = backfill_status(settings, result.run_id)
     assert status.state == "finished" and status.done_by_run == 70
-    assert_same_tables(workspace[1], settings)
+    assert_same_tables(workspace.reference, settings)
 
 
 @pytest.mark.parametrize(
@@ -226,9 +208,8 @@ def test_cancel_stops_a_run_and_resume_finishes_it(workspace: Any) -> None:
         ({"grain": "hour"}, "partitioned by day: it cannot be backfilled by hour"),
     ],
 )
-def test_bad_input_is_refused_before_anything_runs(workspace: Any, changes: Any, message: str) -> None:
-    project, _ = workspace
-    settings = settings_for(project, "local", "untouched")
+def test_bad_input_is_refused_before_anything_runs(workspace: Workspace, changes: Any, message: str) -> None:
+    settings = settings_for(workspace.project, "local", "untouched")
     with pytest.raises(BackfillError) as raised:
         run_backfill(settings, request(**changes), options=FAST)
     assert message in str(raised.value)
@@ -236,10 +217,9 @@ def test_bad_input_is_refused_before_anything_runs(workspace: Any, changes: Any,
 
 
 def test_bad_input_through_the_cli_exits_2_with_one_line(
-    workspace: Any, capsys: pytest.CaptureFixture[str]
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project, _ = workspace
-    settings = settings_for(project, "local", "untouched")
+    settings = settings_for(workspace.project, "local", "untouched")
     args = [*project_args(settings), "-s", "events_daily", "--start", FIRST_DAY]
     assert overclock("backfill", *args, "--end", "2024-12-31") == 2
     assert "error: --end 2024-12-31 is before --start 2025-01-01" in capsys.readouterr().err
@@ -249,10 +229,9 @@ def test_bad_input_through_the_cli_exits_2_with_one_line(
 
 
 def test_a_dry_run_prints_the_plan_and_writes_nothing(
-    workspace: Any, capsys: pytest.CaptureFixture[str]
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project, _ = workspace
-    settings = settings_for(project, "local", "untouched")
+    settings = settings_for(workspace.project, "local", "untouched")
     code = overclock(
         "backfill", *project_args(settings), "-s", "events_daily+", "--exclude", "user_summary",
         "--start", FIRST_DAY, "--end", LAST_DAY, "--batch-size", "4", "--dry-run",
