@@ -4,9 +4,10 @@ The entry point other parts of Overclock use is `ensure_compiled_manifest(settin
 the path of an up-to-date `target/manifest.json` in which every node carries its `compiled_code`, compiling
 through the cache (see `compiler.py` for how).
 
-Modules, one concept each: `scanner` (project files), `fingerprints`, `store` (the cache on disk),
-`jinja_env` + `context` + `renderer` (the fast renderer), `verify` (renderer vs dbt), `fallback` (dbt),
-`artifacts` (manifest.json and target/compiled), `compiler` (the orchestration).
+Modules, one concept each: `scanner` (project files), `fingerprints`, `store` (the cache on disk), `state`
+(the cached manifest, parsed lazily), `jinja_env` + `context` + `renderer` (the fast renderer), `verify`
+(renderer vs dbt), `fallback` (dbt), `artifacts` (manifest.json and target/compiled), `compiler` (the
+orchestration).
 """
 
 from __future__ import annotations

@@ -97,21 +97,16 @@ def setup_key(settings: Settings) -> str:
 
 
 def _render_profile_value(value: Any, environment: Mapping[str, str]) -> Any:
+    """A profile field rendered as `framework.config` renders the target's, nested fields included."""
+    from framework.config import ConfigError
+    from framework.config import _render_profile_value as render
+
     if isinstance(value, dict):
         return {k: _render_profile_value(v, environment) for k, v in value.items()}
-    if not isinstance(value, str) or "{{" not in value:
-        return value
-    import jinja2
-
-    def env_var(name: str, default: str | None = None) -> str:
-        if name in environment:
-            return environment[name]
-        if default is None:
-            raise CompileError(f"profiles.yml needs environment variable {name}")
-        return default
-
-    rendered = jinja2.Environment().from_string(value).render(env_var=env_var)
-    return rendered
+    try:
+        return render(value, environment)
+    except ConfigError as exc:
+        raise CompileError(str(exc)) from exc
 
 
 def target_context(settings: Settings, environment: Mapping[str, str]) -> dict[str, Any]:

@@ -82,13 +82,6 @@ class Fingerprinter:
         self._vars: dict[tuple[str, str], str] = {}
         self._everything: str | None = None
 
-    def forget(self, unique_id: str) -> None:
-        self._node_digests.pop(unique_id, None)
-
-    def forget_macros(self) -> None:
-        self._macro_digests.clear()
-        self._everything = None
-
     def node(self, unique_id: str) -> str:
         found = self._node_digests.get(unique_id)
         if found is None:

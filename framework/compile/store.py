@@ -167,9 +167,6 @@ class CacheStore:
         payload = self._read(self._object_path(digest))
         return None if payload is None else payload.decode("utf-8")
 
-    def has_object(self, digest: str) -> bool:
-        return self._object_path(digest).is_file()
-
     def put_object(self, digest: str, text: str) -> None:
         path = self._object_path(digest)
         if not path.is_file():
