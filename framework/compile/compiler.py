@@ -211,7 +211,10 @@ def compile_project(
     store = CacheStore(cache_root(settings))
     with store.lock():
         run = _Run(inputs, store)
-        summary = run.execute()
+        try:
+            summary = run.execute()
+        finally:
+            run.close()
         summary.timings = run.timings
     summary.seconds = time.perf_counter() - started
     summary.warnings = store.warnings + summary.warnings
@@ -229,6 +232,12 @@ class _Run:
         self.manifest_path = self.target_path / "manifest.json"
         self.timings: dict[str, float] = {}
         self._clock = time.perf_counter()
+        self._projects: list[Any] = []  # their warehouse probes are closed before dbt opens the warehouse
+
+    def close(self) -> None:
+        """Release the warehouse: the caller may open it next (a build in this very process)."""
+        for project in self._projects:
+            project.warehouse.close()
 
     def _lap(self, phase: str) -> None:
         now = time.perf_counter()
@@ -277,7 +286,22 @@ class _Run:
         watched = self.inputs.watched_env(head.get("env_names", []), head.get("dynamic_env", False))
         if head.get("env") != fingerprints.digest(watched):
             return False
+        if head.get("warehouse") and not self._warehouse_unchanged(head["warehouse"]):
+            return False
         return head.get("target_manifest") == [str(self.manifest_path), artifacts.stat_of(self.manifest_path)]
+
+    def _warehouse_unchanged(self, facts: Mapping[str, str | None]) -> bool:
+        """Whether the relations incremental models' SQL depends on are still what they were."""
+        from framework.compile.context import Unsupported
+        from framework.compile.warehouse import WarehouseProbe
+
+        probe = WarehouseProbe(self.inputs.target)
+        try:
+            return all(probe.relation_type(*key.split("\0")) == kind for key, kind in facts.items())
+        except Unsupported:
+            return False
+        finally:
+            probe.close()
 
     def _hashes(self, stats: Mapping[str, list[int]], head: Mapping[str, Any] | None) -> dict[str, str]:
         old_stats = (head or {}).get("stats", {})
@@ -390,6 +414,7 @@ class _Run:
             if (
                 meta.get("how") != "fast"
                 or not trace
+                or trace.get("warehouse")
                 or (
                     changed_macros.intersection(trace.get("macros", []))
                     or changed_vars.intersection(trace.get("vars", {}))
@@ -709,6 +734,12 @@ class _Run:
             # nodes whose SQL depends on the warehouse (is_incremental(), introspection): dbt recompiles them
             # on every compile, so "nothing changed" cannot be answered from stats alone
             "volatile": any(meta.get("volatile") for meta in state["nodes"].values()),
+            # what incremental models' SQL read from the warehouse: asked again before answering "unchanged"
+            "warehouse": {
+                key: kind
+                for meta in state["nodes"].values()
+                for key, kind in ((meta.get("trace") or {}).get("warehouse") or {}).items()
+            },
             "target_manifest": [str(self.manifest_path), artifacts.stat_of(self.manifest_path)],
         }
         self.store.write_head(self.inputs.setup, head)
@@ -727,6 +758,8 @@ class _Run:
             return None
 
     def _dbt(self, command: str, select: Sequence[str] = ()) -> dict[str, Any]:
+        for project in self._projects:  # DuckDB: a reader in this process would lock dbt out
+            project.warehouse.close()
         try:
             return fallback.run(
                 self.settings,
@@ -743,8 +776,7 @@ class _Run:
         from framework.compile.renderer import ProjectModel
 
         jinja_env.use_code_cache(self.store.root / "templates")
-
-        return ProjectModel(
+        project = ProjectModel(
             manifest,
             target=self.inputs.target,
             cli_vars=self.inputs.cli_vars,
@@ -752,6 +784,8 @@ class _Run:
             environment=self.inputs.environment,
             dispatch_config=self.inputs.layout.dispatch,
         )
+        self._projects.append(project)
+        return project
 
     def _fingerprinter(self, project: Any, state: dict[str, Any]) -> fingerprints.Fingerprinter:
         watched = self.inputs.watched_env(state["text"]["env_names"], state["text"]["dynamic_env"])

@@ -157,9 +157,13 @@ class Trace:
     vars: dict[str, str] = field(default_factory=dict)  # var name -> json of the raw value (or "<missing>")
     env: dict[str, str | None] = field(default_factory=dict)  # env var name -> value (None: unset)
     top_level_macros: list[str] = field(default_factory=list)  # macros called directly (depends_on.macros)
+    warehouse: dict[str, str | None] = field(default_factory=dict)  # "db\0schema\0name" -> table/view/None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"macros": sorted(self.macros), "vars": self.vars, "env": self.env}
+        traced: dict[str, Any] = {"macros": sorted(self.macros), "vars": self.vars, "env": self.env}
+        if self.warehouse:
+            traced["warehouse"] = self.warehouse
+        return traced
 
 
 class UnsupportedMember:
@@ -581,9 +585,24 @@ class RenderSession(Mapping[str, Any]):
         if unique_id == "macro.dbt.is_incremental" and self.mode == "compile" and self.node is not None:
             # dbt's is_incremental() asks the warehouse whether the table exists, then requires an incremental
             # materialization: for any other materialization the answer is False whatever the warehouse says.
-            if self.node["config"].get("materialized") != "incremental":
+            config = self.node["config"]
+            if config.get("materialized") != "incremental":
                 return False
-            raise Unsupported("is_incremental() of an incremental model asks the warehouse", volatile=True)
+            if self.project.resolve_macro_name("should_full_refresh", self.package_name) != (
+                "macro.dbt.should_full_refresh"
+            ):
+                raise Unsupported(
+                    "is_incremental() with a project's own should_full_refresh()", volatile=True
+                )
+            this = self.this()
+            kind = self.project.warehouse.relation_type(this.database, this.schema, this.identifier)
+            self.trace.warehouse[
+                "\0".join((this.database or "", this.schema or "", this.identifier or ""))
+            ] = kind
+            full_refresh = config.get("full_refresh")
+            if full_refresh is None:
+                full_refresh = COMPILE_FLAGS["FULL_REFRESH"]
+            return kind == "table" and not full_refresh
         if self._depth == 0:
             self.trace.top_level_macros.append(unique_id)
         macro = self._macros.get(unique_id)
@@ -669,11 +688,8 @@ class RenderSession(Mapping[str, Any]):
                 return self.project.model_view(self.node)
         if key in DBT_CONTEXT_MEMBERS:
             return UnsupportedMember(key)
-        return (
-            jinja_env.jinja2.Undefined(name=key)
-            if self.mode != "parse"
-            else jinja_env.ParseUndefined(name=key)
-        )
+        # not ours: Jinja's own globals (`namespace`, `range`, ...) come next, then Undefined, as in dbt
+        raise KeyError(key)
 
     def env_var(self, name: str, default: str | None = None) -> str:
         if name.startswith(SECRET_ENV_PREFIX):

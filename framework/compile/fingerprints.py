@@ -125,6 +125,10 @@ class Fingerprinter:
                 [[m, self._macro(m)] for m in trace.get("macros", [])],
                 [[v, self._current_var(v, package)] for v in sorted(trace.get("vars", {}))],
                 [[e, self.project.environment.get(e)] for e in sorted(trace.get("env", {}))],
+                [
+                    [w, self.project.warehouse.relation_type(*w.split("\0"))]
+                    for w in sorted(trace.get("warehouse", {}))
+                ],
             ]
         )
 

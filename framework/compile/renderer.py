@@ -72,6 +72,9 @@ class ProjectModel:
         self._vars_cache: dict[str, dict[str, Any]] = {}
         self.reindex_macros()
         self.reindex_nodes()
+        from framework.compile.warehouse import WarehouseProbe
+
+        self.warehouse = WarehouseProbe(self.target)
 
     # --- indexes ----------------------------------------------------------------------------------------
 

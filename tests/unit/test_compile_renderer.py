@@ -120,6 +120,11 @@ BASE = node("base", "select 1 as x")
         ("{% if is_incremental() %}inc{% else %}full{% endif %}", "full"),
         ("{{ config(materialized='view') }}{{ config.get('materialized') }}", "table"),
         ("{% set xs = [1, 2] %}{% for x in xs %}{{ x }}{% endfor %}", "12"),
+        (
+            "{% for x in [1] %}{% set n = namespace(v=x) %}{{ n.v }}{% endfor %}{{ range(2) | list }}",
+            "1[0, 1]",
+        ),
+        ("{{ not_defined_anywhere }}|{{ not_defined_anywhere is defined }}", "|False"),
     ],
 )
 def test_compiles_like_dbt(raw_code: str, expected: str) -> None:
@@ -242,3 +247,42 @@ def test_state_round_trip_parses_nodes_lazily() -> None:
 def test_cycles() -> None:
     assert not _has_cycle({"a": ["source.s"], "b": ["a"], "c": ["a", "b"]})
     assert _has_cycle({"a": ["c"], "b": ["a"], "c": ["b"]})
+
+
+def test_is_incremental_asks_a_duckdb_warehouse(tmp_path: Any) -> None:
+    import duckdb
+
+    warehouse = tmp_path / "db.duckdb"
+    model = node(
+        "m", "{% if is_incremental() %}new rows{% else %}all rows{% endif %}", materialized="incremental"
+    )
+    should_full_refresh = macro(
+        "dbt", "should_full_refresh", "{% macro should_full_refresh() %}{{ return(false) }}{% endmacro %}"
+    )
+
+    def render() -> tuple[str, dict[str, Any]]:
+        built = project([model])
+        built.macros[should_full_refresh["unique_id"]] = should_full_refresh
+        built.reindex_macros()
+        built.target.update(path=str(warehouse))
+        from framework.compile.warehouse import WarehouseProbe
+
+        built.warehouse = WarehouseProbe(built.target)
+        try:
+            code, trace = compile_node(built, model)
+        finally:
+            built.warehouse.close()
+        return code, trace.as_dict()
+
+    assert render() == (
+        "all rows",
+        {"macros": ["macro.dbt.is_incremental"], "vars": {}, "env": {}, "warehouse": {"db\0main\0m": None}},
+    )
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create view main.m as select 1 as x")
+    assert render()[0] == "all rows"  # a view is not incremental
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("drop view main.m")
+        connection.execute("create table main.m as select 1 as x")
+    code, trace = render()
+    assert code == "new rows" and trace["warehouse"] == {"db\0main\0m": "table"}
