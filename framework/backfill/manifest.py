@@ -1,13 +1,12 @@
 """The manifest a backfill plans from, and when the last one can be reused without starting dbt.
 
-Planning needs what dbt's parse knows (raw SQL, config, refs, relation names), never compiled SQL. The
-compile cache cannot help here: it never answers "unchanged" for a project with incremental models (their
-compiled SQL depends on the warehouse, through is_incremental()), so it would run `dbt compile` before every
-backfill. Instead a backfill parses with dbt in its own target folder (partial parsing; the parsed manifest
-object then serves every batch) and keeps the result with a key over what decides a parse: the project's
-files (the compile cache's scanner: path, mtime, size), project, profiles, target, namespace, installed dbt
-versions and the OVERCLOCK_* / DBT_* environment. Same key next time: the kept manifest is used as is and
-dbt is not even imported — a backfill with nothing to do takes well under a second.
+Planning needs what dbt's parse knows (raw SQL, config, refs, relation names), never compiled SQL, whose
+incremental branches depend on the warehouse. So a backfill parses with dbt in its own target folder (partial
+parsing; the parsed manifest object then serves every batch) and keeps the result with a key over what
+decides a parse: the project's files (the compile cache's scanner: path, mtime, size), project, profiles,
+target, namespace, installed dbt versions and the OVERCLOCK_* / DBT_* environment. Same key next time: the
+kept manifest is used as is and dbt is not even imported — a backfill with nothing to do takes well under a
+second.
 """
 
 from __future__ import annotations
