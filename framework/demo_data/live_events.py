@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from framework.demo_data import write_parquet
+
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
@@ -56,7 +58,6 @@ PREFETCH_HISTORY = DAY  # prefetch rows for events starting at most this long be
 TOP_N = 10
 VIEWING_WINDOW = 28 * DAY
 
-ROW_GROUP_SIZE = 65_536
 
 REGION_CODES = (
     "us",
@@ -197,21 +198,6 @@ _PLACES = [
     "Naples",
     "Austin",
 ]
-
-
-def _write(table: pa.Table, path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        row_group_size=ROW_GROUP_SIZE,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-    )
-    return int(table.num_rows)
 
 
 def _timestamps(microseconds: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -939,4 +925,4 @@ def generate(out_dir: Path, scale: float = 1, seed: int = 0) -> dict[str, int]:
         "device_prefetches.parquet": _prefetches(rng, events, audience, device_region, ranking, segment_ids),
         "broadcast_acks.parquet": _acks(rng, events, audience, device_region),
     }
-    return {name: _write(table, out_dir / name) for name, table in tables.items()}
+    return {name: write_parquet(table, out_dir / name) for name, table in tables.items()}

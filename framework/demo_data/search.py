@@ -20,6 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from framework.demo_data import write_parquet
+
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
@@ -52,7 +54,6 @@ REINDEX_REQUESTS = 15
 CELLS = ("cell-a", "cell-b", "cell-c")
 GUILD_CLUSTERS_PER_CELL = 3
 
-ROW_GROUP_SIZE = 65_536
 
 _COMMON_WORDS = [
     "the",
@@ -196,21 +197,6 @@ def _texts(rng: np.random.Generator, vocabulary: list[str], authors: np.ndarray)
     return texts
 
 
-def _write(table: pa.Table, path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        row_group_size=ROW_GROUP_SIZE,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-    )
-    return int(table.num_rows)
-
-
 def _nullable_int(values: np.ndarray, null: np.ndarray) -> pa.Array:
     import pyarrow as pa
 
@@ -243,7 +229,9 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
         cluster_rows["cluster_name"].append(f"es-{letter}-dms-1")
         cluster_rows["cell_name"].append(cell)
         cluster_rows["serves"].append("dms")
-    written["index_clusters.parquet"] = _write(pa.table(cluster_rows), out_dir / "index_clusters.parquet")
+    written["index_clusters.parquet"] = write_parquet(
+        pa.table(cluster_rows), out_dir / "index_clusters.parquet"
+    )
 
     # --- users and guilds -------------------------------------------------------------------------------
     users = USERS * scale
@@ -257,7 +245,7 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     guild_weight = 1.0 / size_rank.astype(np.float64) ** GUILD_SIZE_EXPONENT
     guild_weight /= guild_weight.sum()
     guild_owner = user_ids[rng.integers(0, users, size=guilds)]
-    written["guilds.parquet"] = _write(
+    written["guilds.parquet"] = write_parquet(
         pa.table(
             {
                 "guild_id": pa.array(guild_ids, type=pa.int64()),
@@ -291,7 +279,7 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     )
     dm_channel_type = rng.choice(["dm", "group_dm"], p=[0.85, 0.15], size=dm_channels)
     position_in_guild = np.arange(guild_channels) - channel_offset[channel_guild_index]
-    written["channels.parquet"] = _write(
+    written["channels.parquet"] = write_parquet(
         pa.table(
             {
                 "channel_id": pa.array(channel_ids, type=pa.int64()),
@@ -380,7 +368,7 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     delivered_message = event_message[delivery_event]
     delivered_guild = message_guild[delivered_message]
     delivered_is_dm = is_dm[delivered_message]
-    written["message_events.parquet"] = _write(
+    written["message_events.parquet"] = write_parquet(
         pa.table(
             {
                 "event_id": pa.array(event_ids[delivery_event], type=pa.int64()),
@@ -410,7 +398,7 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     order = np.lexsort((search_guild, search_ms))
     search_guild, search_ms = search_guild[order], search_ms[order]
     searches = len(search_guild)
-    written["search_activity.parquet"] = _write(
+    written["search_activity.parquet"] = write_parquet(
         pa.table(
             {
                 "search_id": pa.array(snowflake(search_ms, np.arange(searches)), type=pa.int64()),
@@ -427,7 +415,7 @@ def generate(out_dir: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     requests = REINDEX_REQUESTS * scale
     request_guild = rng.choice(guilds, size=requests, p=np.sqrt(guild_weight) / np.sqrt(guild_weight).sum())
     request_ms = np.sort(rng.integers(START_MS + 7 * DAY_MS, END_MS, size=requests))
-    written["reindex_requests.parquet"] = _write(
+    written["reindex_requests.parquet"] = write_parquet(
         pa.table(
             {
                 "request_id": pa.array(snowflake(request_ms, np.arange(requests)), type=pa.int64()),
