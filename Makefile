@@ -63,7 +63,11 @@ pytest: install-dev system-deps bq-emulator
 check: install
 	$(BIN)/overclock check
 
-test: lint typecheck pytest check
+# The Dagster code location loads (through the compile cache's manifest) and validates.
+dagster-validate: install-dev
+	DAGSTER_HOME=$$(mktemp -d) $(BIN)/dagster definitions validate -m dagster_defs
+
+test: lint typecheck pytest check dagster-validate
 
 bench: install-dev
 	@for b in benchmarks/*/run.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
