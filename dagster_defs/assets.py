@@ -54,7 +54,9 @@ def build_dbt_assets(project: OverclockProject) -> OverclockAssets:
                 name="overclock_models",
             )
             def overclock_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-                yield from dbt.cli(["build"], context=context).stream()
+                with project.dbt_environment():
+                    invocation = dbt.cli(["build"], context=context)  # starts dbt with the environment
+                yield from invocation.stream()
 
             unpartitioned = overclock_models
 

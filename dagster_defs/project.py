@@ -8,9 +8,10 @@ nothing changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,9 +48,27 @@ class OverclockProject:
         from framework.compile import ensure_compiled_manifest
 
         settings = settings or dagster_settings()
-        # The dbt subprocesses that dagster-dbt starts inherit this environment: target, namespace, paths.
-        os.environ.update(settings.dbt_env())
         return cls(settings, ensure_compiled_manifest(settings))
+
+    @contextlib.contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """This project's target, namespace and paths in `os.environ` for the duration of a dbt invocation.
+
+        dagster-dbt starts dbt with a copy of `os.environ`; setting the variables only around that call (and
+        restoring them) keeps a loaded code location from redirecting later resolutions in the same process,
+        such as another project's settings in a test or a notebook.
+        """
+        variables = self.settings.dbt_env()
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
