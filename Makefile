@@ -54,7 +54,7 @@ lint: install-dev
 	$(BIN)/ruff format --check framework plugins dagster_defs tests benchmarks
 
 typecheck: install-dev
-	$(BIN)/mypy framework
+	$(BIN)/mypy framework dagster_defs
 
 pytest: install-dev system-deps bq-emulator
 	$(BIN)/pytest -q -n 2 --dist loadgroup

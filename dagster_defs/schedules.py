@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -23,7 +24,7 @@ DOMAIN_SCHEDULES = (
 
 def domain_job(group: str, partitioned_keys: dg.AssetSelection | None) -> dg.UnresolvedAssetJobDefinition:
     """A job over the group's unpartitioned assets (partitioned ones run through their own partitioned job)."""
-    selection = dg.AssetSelection.groups(group)
+    selection: dg.AssetSelection = dg.AssetSelection.groups(group)
     if partitioned_keys is not None:
         selection = selection - partitioned_keys
     return dg.define_asset_job(f"{group}_job", selection=selection, description=f"Build the {group} models.")
@@ -31,8 +32,10 @@ def domain_job(group: str, partitioned_keys: dg.AssetSelection | None) -> dg.Unr
 
 def build_domain_schedules(
     groups: set[str], partitioned_keys: dg.AssetSelection | None
-) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
-    jobs, schedules = [], []
+) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[Any]]:
+    """Jobs and schedules per domain (the list also takes the partitioned job's unresolved schedule)."""
+    jobs: list[dg.UnresolvedAssetJobDefinition] = []
+    schedules: list[Any] = []
     for spec in DOMAIN_SCHEDULES:
         if spec.group not in groups:
             continue

@@ -60,7 +60,7 @@ def timed_process(code: str, args: list[str], env: dict[str, str]) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, default=2500)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="300 models, one repeat")
     args = parser.parse_args()
     if args.quick:
