@@ -111,6 +111,21 @@ def test_two_day_dagster_backfill_is_recorded_for_the_cli(code_location: dict[st
     assert plan_backfill_run(project.settings, request).plan.due_count == 0
 
 
+def test_loading_leaves_the_process_environment_alone(code_location: dict[str, object]) -> None:
+    """dbt's variables are set only around a dbt invocation, so a loaded code location cannot redirect later
+    resolutions in the same process (this once sent the fixture's runs into the repository's warehouse)."""
+    import os
+
+    project = code_location["project"]
+    own_path = str(project.settings.duckdb_path)
+    before = dict(os.environ)
+    assert os.environ.get("OVERCLOCK_DUCKDB_PATH") != own_path
+    with project.dbt_environment():
+        assert os.environ["OVERCLOCK_DUCKDB_PATH"] == own_path
+        assert os.environ["OVERCLOCK_NAMESPACE"] == project.settings.namespace.name
+    assert dict(os.environ) == before
+
+
 def test_partitioned_schedule_requests_the_previous_day(code_location: dict[str, object]) -> None:
     defs = code_location["defs"]
     schedule = defs.get_schedule_def("partitioned_models_daily")
