@@ -14,42 +14,134 @@ e.g. `read_csv('utf8sub:///data/events/*/*.jsonl', columns={'line': 'VARCHAR'}, 
 
 from __future__ import annotations
 
+import bisect
 import io
+import mmap
+import os
 from typing import Any
 
 PROTOCOL = "utf8sub"
 SUBSTITUTE = 0x1A
 
 
+# Invalid sequences never span a line break (0x0A is ASCII), so blocks cut at line ends can be checked apart.
+BLOCK_BYTES = 1 << 15
+
+Buffer = bytes | mmap.mmap
+
+
 def substitute_invalid_utf8(data: bytes) -> bytes:
     """`data` with each byte of every invalid UTF-8 sequence replaced by 0x1A; same length, same lines.
 
-    Only runs of non-ASCII bytes can be invalid, and they are rare in logs, so numpy finds the runs and
-    Python decodes just those; a file that is ASCII or valid UTF-8 comes back as it is.
+    The sequences are those Python's UTF-8 decoder reports (its maximal invalid subparts). A file that is
+    ASCII or valid UTF-8 comes back as it is.
     """
     if data.isascii():
         return data
-    import numpy as np
+    pieces, position = [], 0
+    for start, end, block in repaired_blocks(data):
+        pieces += [data[position:start], block]
+        position = end
+    return b"".join([*pieces, data[position:]]) if pieces else data
 
-    octets = np.frombuffer(data, dtype=np.uint8)
-    high = np.flatnonzero(octets >= 0x80)
-    breaks = np.flatnonzero(np.diff(high) != 1) + 1
-    starts = high[np.concatenate(([0], breaks))].tolist()
-    ends = (high[np.concatenate((breaks - 1, [len(high) - 1]))] + 1).tolist()
-    fixed: bytearray | None = None
-    for start, end in zip(starts, ends, strict=True):
-        position = start
-        while position < end:  # decode the run, substituting each invalid sequence the decoder reports
+
+def repaired_blocks(data: Buffer) -> list[tuple[int, int, bytes]]:
+    """(start, end, repaired bytes) of each block of `data` that is not valid UTF-8.
+
+    Logs are ASCII almost everywhere, so the data is checked in blocks of ~32 KB cut at line ends: an ASCII
+    block (the C `isascii`, the common case) or a valid UTF-8 block costs one pass in C; only a block that
+    fails to decode is repaired, sequence by sequence.
+    """
+    repairs = []
+    start, size = 0, len(data)
+    while start < size:
+        end = data.find(b"\n", min(start + BLOCK_BYTES, size))
+        end = size if end < 0 else end + 1
+        block = data[start:end]
+        if not block.isascii():
             try:
-                data[position:end].decode("utf-8")
-                break
-            except UnicodeDecodeError as error:
-                fixed = fixed if fixed is not None else bytearray(data)
-                fixed[position + error.start : position + error.end] = bytes([SUBSTITUTE]) * (
-                    error.end - error.start
-                )
-                position += error.end
-    return data if fixed is None else bytes(fixed)
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                repairs.append((start, end, _substitute_in_block(block)))
+        start = end
+    return repairs
+
+
+def _substitute_in_block(block: bytes) -> bytes:
+    fixed = bytearray(block)
+    position = 0
+    while position < len(block):
+        try:
+            block[position:].decode("utf-8")
+            break
+        except UnicodeDecodeError as error:
+            first, last = position + error.start, position + error.end
+            fixed[first:last] = bytes([SUBSTITUTE]) * (last - first)
+            position = last
+    return bytes(fixed)
+
+
+class RepairedFile(io.RawIOBase):
+    """A read-only view of a mapped file with its repaired blocks laid over: no copy of the file is made.
+
+    Each read copies the requested range out of the mapping once (as any read does) and overwrites the parts
+    that fall inside repaired blocks.
+    """
+
+    def __init__(self, mapped: mmap.mmap, repairs: list[tuple[int, int, bytes]]) -> None:
+        super().__init__()
+        self._mapped, self._repairs = mapped, repairs
+        self._starts = [start for start, _, _ in repairs]
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._mapped)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        first = self._position
+        last = min(first + len(buffer), len(self._mapped))
+        if last <= first:
+            return 0
+        with memoryview(buffer) as target, memoryview(self._mapped) as source, source[first:last] as chunk:
+            target[: last - first] = chunk
+            index = max(bisect.bisect_right(self._starts, first) - 1, 0)
+            for start, end, block in self._repairs[index:]:
+                if start >= last:
+                    break
+                lo, hi = max(start, first), min(end, last)
+                if lo < hi:
+                    target[lo - first : hi - first] = block[lo - start : hi - start]
+        self._position = last
+        return last - first
+
+    def close(self) -> None:
+        if not self.closed:
+            self._mapped.close()
+        super().close()
+
+
+def open_repaired(local_path: str) -> io.BufferedIOBase:
+    """The file at `local_path` as DuckDB should read it: as it is when it is valid UTF-8, else repaired."""
+    with open(local_path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return io.BytesIO(b"")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)  # outlives the descriptor
+    repairs = repaired_blocks(mapped)
+    if not repairs:
+        mapped.close()
+        return open(local_path, "rb")  # the caller (DuckDB, through fsspec) closes it
+    return io.BufferedReader(RepairedFile(mapped, repairs), buffer_size=1 << 20)
 
 
 def filesystem() -> Any:
@@ -66,11 +158,10 @@ def filesystem() -> Any:
                 path = path[len(PROTOCOL) + 3 :]
             return super()._strip_protocol(path)
 
-        def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> io.BytesIO:
+        def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> io.BufferedIOBase:
             if "r" not in mode or "+" in mode:
                 raise PermissionError(f"{PROTOCOL}:// is read-only: cannot open {path} with mode {mode}")
-            with open(self._strip_protocol(path), "rb") as handle:
-                return io.BytesIO(substitute_invalid_utf8(handle.read()))
+            return open_repaired(self._strip_protocol(path))
 
     return SubstituteInvalidUtf8FileSystem()
 

@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framework.demo_data import ebpf
 from plugins import utf8_substitute
@@ -152,3 +154,67 @@ def test_utf8sub_filesystem_serves_every_line_to_duckdb(tmp_path: Path) -> None:
         "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n')"
     ).fetchall()
     assert [r[0] for r in rows] == ['{"a":1}', '{"a":"\x1a"}', None, '{"a":', '{"b":"\u00e9"}']
+
+
+def _reference_substitution(data: bytes) -> bytes:
+    """The definition: decode with Python's UTF-8 decoder, each byte of a reported invalid sequence → 0x1A."""
+    pieces, position = [], 0
+    while True:
+        try:
+            data[position:].decode("utf-8")
+            return b"".join([*pieces, data[position:]])
+        except UnicodeDecodeError as error:
+            first, last = position + error.start, position + error.end
+            pieces += [data[position:first], b"\x1a" * (last - first)]
+            position = last
+
+
+ALPHABET = [
+    b"a",
+    b"\n",
+    b"{",
+    b"\xc3",
+    b"\xa9",
+    b"\xff",
+    b"\xed",
+    b"\xa0",
+    b"\x80",
+    b"\xf0",
+    b"\x9f",
+    b"\x98",
+]
+ALPHABET += ["é".encode(), "😀".encode()]
+
+
+@given(st.lists(st.sampled_from(ALPHABET), max_size=80))
+@settings(max_examples=400, deadline=None)
+def test_substitution_matches_the_decoder_definition(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    assert utf8_substitute.substitute_invalid_utf8(data) == _reference_substitution(data)
+
+
+def test_repaired_file_reads_and_seeks_like_the_substituted_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served file (mapped, repaired blocks laid over reads) equals the substituted bytes at any offset."""
+    import random
+
+    monkeypatch.setattr(utf8_substitute, "BLOCK_BYTES", 64)  # many blocks, repairs across read boundaries
+    rng = random.Random(5)
+    data = b"".join(rng.choice(ALPHABET) for _ in range(20_000))
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(data)
+    expected = _reference_substitution(data)
+    with utf8_substitute.open_repaired(str(path)) as served:
+        assert served.read() == expected
+        for _ in range(500):
+            offset, size = rng.randrange(len(data)), rng.randrange(1, 3_000)
+            served.seek(offset)
+            assert served.read(size) == expected[offset : offset + size]
+    valid = tmp_path / "valid.jsonl"
+    valid.write_bytes('{"p": "caf\u00e9"}\n'.encode())
+    with utf8_substitute.open_repaired(str(valid)) as served:  # nothing to repair: the file itself
+        assert served.read() == valid.read_bytes()
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    with utf8_substitute.open_repaired(str(tmp_path / "empty.jsonl")) as served:
+        assert served.read() == b""
