@@ -114,8 +114,10 @@ def test_two_day_dagster_backfill_is_recorded_for_the_cli(code_location: dict[st
 def test_loading_leaves_the_process_environment_alone(code_location: dict[str, object]) -> None:
     """dbt's variables are set only around a dbt invocation, so a loaded code location cannot redirect later
     resolutions in the same process (this once sent the fixture's runs into the repository's warehouse)."""
+    import gc
     import os
 
+    assert gc.isenabled()  # the package pauses the collector only while it builds its own code location
     project = code_location["project"]
     own_path = str(project.settings.duckdb_path)
     before = dict(os.environ)
