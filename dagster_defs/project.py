@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -50,25 +50,16 @@ class OverclockProject:
         settings = settings or dagster_settings()
         return cls(settings, ensure_compiled_manifest(settings))
 
-    @contextlib.contextmanager
-    def dbt_environment(self) -> Iterator[None]:
+    def dbt_environment(self) -> contextlib.AbstractContextManager[None]:
         """This project's target, namespace and paths in `os.environ` for the duration of a dbt invocation.
 
         dagster-dbt starts dbt with a copy of `os.environ`; setting the variables only around that call (and
         restoring them) keeps a loaded code location from redirecting later resolutions in the same process,
         such as another project's settings in a test or a notebook.
         """
-        variables = self.settings.dbt_env()
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        from framework.dbt import dbt_environment
+
+        return dbt_environment(self.settings)
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
