@@ -1,15 +1,26 @@
-"""A dbt-duckdb plugin that lets SQL read every line of text files that may hold invalid UTF-8.
+"""A dbt-duckdb plugin that lets SQL read every line of JSON-lines files, whatever bytes they hold.
 
 DuckDB's readers (`read_csv`, `read_json`, `read_text`) reject a file holding invalid UTF-8 outright, or with
 `ignore_errors` drop the offending lines silently; its latin-1 decoder rejects bytes 0x80-0x9F. Kernel event
 logs do carry such bytes (a Linux path is bytes, not text), and an audit pipeline must keep every line. This
-plugin registers a read-only filesystem, `utf8sub://<path>`, serving each file with every byte of an invalid
-UTF-8 sequence replaced by U+001A SUBSTITUTE, the control character meant for exactly this. The replacement
-keeps the file's length, its line breaks and every other byte, so line numbers and valid lines are unchanged;
-and since JSON allows no raw control character, a line holding U+001A is a line that held invalid UTF-8.
+plugin registers a read-only filesystem, `utf8sub://<path>`, that serves each file so that `read_csv` of one
+column (delimiter 0x1F, no quoting, lines split on 0x0A) returns exactly the file's lines:
+- each byte of an invalid UTF-8 sequence becomes U+001A SUBSTITUTE, the control character meant for exactly
+  this; since JSON allows no raw control character, a line holding U+001A held invalid UTF-8 (or a raw 0x1A);
+- each carriage return (0x0D) becomes a tab (0x09): DuckDB's CSV reader ends a line at a CR whatever its
+  `new_line` option says (and refuses the file in strict mode), so a CRLF file would gain a blank line per
+  line and a stray CR would split one. Tab and CR mean the same in JSON: whitespace between tokens, invalid
+  raw inside a string, so every line stays exactly as valid or invalid as it was;
+- each 0x1F (the reader's column delimiter, which would give a line two columns) becomes 0x1E: both are
+  control characters, invalid anywhere in JSON.
+Every substitution keeps the file's length, its line breaks and every other byte, so line numbers and valid
+lines are unchanged. A line longer than `MAX_LINE_BYTES` stops the read with an error naming the file, the
+line and its length (DuckDB's own error would quote the whole line), before any row is read.
 
 Enable it in a DuckDB target of profiles.yml: `plugins: [{module: plugins.utf8_substitute}]`, then read with
-e.g. `read_csv('utf8sub:///data/events/*/*.jsonl', columns={'line': 'VARCHAR'}, ...)`.
+e.g. `read_csv('utf8sub:///data/events/*/*.jsonl', columns={'line': 'VARCHAR'}, delim=chr(31), quote='', ...,
+max_line_size=8388608, buffer_size=16777216)` (a line limit above `MAX_LINE_BYTES`, so that this plugin's
+check comes first; the buffer size keeps DuckDB's reader parallel).
 """
 
 from __future__ import annotations
@@ -22,6 +33,10 @@ from typing import Any
 
 PROTOCOL = "utf8sub"
 SUBSTITUTE = 0x1A
+# Bytes DuckDB's line reader cannot carry, swapped for bytes with the same meaning in JSON (module docstring).
+LINE_READER_SWAPS = bytes.maketrans(b"\r\x1f", b"\t\x1e")
+# The longest line served: ~800 times a large serialised kernel event (~5 KB); the SQL reader allows 8 MiB.
+MAX_LINE_BYTES = 4 << 20
 
 
 # Invalid sequences never span a line break (0x0A is ASCII), so blocks cut at line ends can be checked apart.
@@ -30,14 +45,16 @@ BLOCK_BYTES = 1 << 15
 Buffer = bytes | mmap.mmap
 
 
-def substitute_invalid_utf8(data: bytes) -> bytes:
-    """`data` with each byte of every invalid UTF-8 sequence replaced by 0x1A; same length, same lines.
+class LineTooLong(ValueError):
+    """A line longer than `MAX_LINE_BYTES`: no reader should buffer it, and no JSON event is that long."""
 
-    The sequences are those Python's UTF-8 decoder reports (its maximal invalid subparts). A file that is
-    ASCII or valid UTF-8 comes back as it is.
+
+def served_bytes(data: bytes) -> bytes:
+    """`data` as the filesystem serves it: invalid UTF-8 bytes → 0x1A, CR → tab, 0x1F → 0x1E.
+
+    Same length, same lines. The invalid sequences are those Python's UTF-8 decoder reports (its maximal
+    invalid subparts). Data with nothing to substitute comes back as it is.
     """
-    if data.isascii():
-        return data
     pieces, position = [], 0
     for start, end, block in repaired_blocks(data):
         pieces += [data[position:start], block]
@@ -45,26 +62,50 @@ def substitute_invalid_utf8(data: bytes) -> bytes:
     return b"".join([*pieces, data[position:]]) if pieces else data
 
 
-def repaired_blocks(data: Buffer) -> list[tuple[int, int, bytes]]:
-    """(start, end, repaired bytes) of each block of `data` that is not valid UTF-8.
+def repaired_blocks(data: Buffer, name: str = "<data>") -> list[tuple[int, int, bytes]]:
+    """(start, end, repaired bytes) of each block of `data` that the reader cannot be served as it is.
 
     Logs are ASCII almost everywhere, so the data is checked in blocks of ~32 KB cut at line ends: an ASCII
-    block (the C `isascii`, the common case) or a valid UTF-8 block costs one pass in C; only a block that
-    fails to decode is repaired, sequence by sequence.
+    block (the C `isascii`, the common case) or a valid UTF-8 block costs one pass in C, and two `in` scans
+    look for CR and 0x1F; only a block that needs it is repaired. Raises LineTooLong (naming `name`) for a
+    line longer than MAX_LINE_BYTES.
     """
     repairs = []
     start, size = 0, len(data)
     while start < size:
         end = data.find(b"\n", min(start + BLOCK_BYTES, size))
         end = size if end < 0 else end + 1
+        if end - start > MAX_LINE_BYTES:
+            _check_line_lengths(data, start, end, name)
         block = data[start:end]
+        repaired = block
         if not block.isascii():
             try:
                 block.decode("utf-8")
             except UnicodeDecodeError:
-                repairs.append((start, end, _substitute_in_block(block)))
+                repaired = _substitute_in_block(block)
+        if b"\r" in repaired or b"\x1f" in repaired:
+            repaired = repaired.translate(LINE_READER_SWAPS)
+        if repaired is not block:
+            repairs.append((start, end, repaired))
         start = end
     return repairs
+
+
+def _check_line_lengths(data: Buffer, start: int, end: int, name: str) -> None:
+    line_start = start
+    while line_start < end:
+        line_end = data.find(b"\n", line_start, end)
+        line_end = end if line_end < 0 else line_end
+        if line_end - line_start > MAX_LINE_BYTES:
+            line_number = data[:line_start].count(b"\n") + 1  # mmap has no count()
+            raise LineTooLong(
+                f"{name}: line {line_number} is {line_end - line_start:,} bytes, longer than the "
+                f"{MAX_LINE_BYTES:,}-byte limit of {PROTOCOL}:// (plugins/utf8_substitute.py); the read stops "
+                "here and loads nothing. Split or remove that line (or raise MAX_LINE_BYTES, and the SQL "
+                "reader's max_line_size above it)."
+            )
+        line_start = line_end + 1
 
 
 def _substitute_in_block(block: bytes) -> bytes:
@@ -137,7 +178,11 @@ def open_repaired(local_path: str) -> io.BufferedIOBase:
         if os.fstat(handle.fileno()).st_size == 0:
             return io.BytesIO(b"")
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)  # outlives the descriptor
-    repairs = repaired_blocks(mapped)
+    try:
+        repairs = repaired_blocks(mapped, local_path)
+    except LineTooLong:
+        mapped.close()
+        raise
     if not repairs:
         mapped.close()
         return open(local_path, "rb")  # the caller (DuckDB, through fsspec) closes it

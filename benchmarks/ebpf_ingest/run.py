@@ -7,6 +7,11 @@ the demo generator (malformed lines and re-deliveries included; `--quick`: 400 t
     DuckDB reading the same files with no parsing into columns beyond its own (`ignore_errors` because
     the files hold malformed lines, which read_json otherwise refuses);
   - floor: reading the raw lines only (`read_csv` of one column through utf8sub://), what any pipeline pays;
+  - parse floor: DuckDB's own `read_json` extracting the 30 fields the staging model extracts (declared as
+    VARCHAR, each one counted so none is skipped), and nothing else: no line numbers, no invalid-UTF-8 lines,
+    no type checks, no deduplication, no table written. The fastest DuckDB gets at the fields themselves,
+    so `ratio_parse_floor_to_read_json` bounds what any pipeline over those fields can reach;
+  - write floor (after the pipeline): writing the deduplicated-events table again from memory;
   - pipeline: `dbt build` of the eBPF models up to the filter statistics, with the project's own SQL:
     parse every line or quarantine it (stg_ebpf__event_lines), deduplicate on event id
     (int_ebpf__file_events_deduplicated), apply the prefix rules and approvers (int_ebpf__filter_decisions)
@@ -23,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -61,6 +67,35 @@ def ensure_data(events: int) -> tuple[Path, dict[str, int]]:
     return data_dir, lines
 
 
+STAGING_MODEL = (
+    Path(__file__).resolve().parents[2] / "models" / "staging" / "ebpf" / "stg_ebpf__event_lines.sql"
+)
+
+
+def staged_json_paths() -> list[str]:
+    """The JSON paths the staging model extracts (`'path': '$.evt.id'`, ...), read from the model itself."""
+    paths = re.findall(r"'path': '\$\.([a-z_.]+)'", STAGING_MODEL.read_text())
+    if len(paths) < 10:
+        sys.exit(f"expected the event fields in {STAGING_MODEL}, found {paths}")
+    return paths
+
+
+def declared_columns(paths: list[str]) -> str:
+    """read_json's `columns` for dotted paths: nested STRUCTs with VARCHAR leaves, as the model's transform."""
+    tree: dict[str, dict] = {}
+    for path in paths:
+        node = tree
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+
+    def sql_type(node: dict[str, dict]) -> str:
+        if not node:
+            return "VARCHAR"
+        return "STRUCT(" + ", ".join(f'"{name}" {sql_type(child)}' for name, child in node.items()) + ")"
+
+    return "{" + ", ".join(f"'{name}': '{sql_type(child)}'" for name, child in tree.items()) + "}"
+
+
 def time_duckdb(data_dir: Path) -> dict[str, float]:
     import duckdb
 
@@ -69,11 +104,16 @@ def time_duckdb(data_dir: Path) -> dict[str, float]:
     connection = duckdb.connect()
     utf8_substitute.register(connection)
     files = f"{data_dir}/ebpf/events/*/*.jsonl"
+    paths = staged_json_paths()
+    counted_fields = ", ".join(f"count({path})" for path in paths)
     queries = {
         "baseline_read_json_s": f"select count(*) from read_json('{files}', format = 'newline_delimited', "
         "ignore_errors = true)",
         "floor_raw_lines_s": f"select count(*) from read_csv('utf8sub://{files}', columns = {{'line': 'VARCHAR'}}, "
-        "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n')",
+        "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n', "
+        "max_line_size = 8388608, buffer_size = 16777216)",
+        "floor_parse_fields_s": f"select count(*), {counted_fields} from read_json('{files}', "
+        f"format = 'newline_delimited', ignore_errors = true, columns = {declared_columns(paths)})",
     }
     timings: dict[str, float] = {}
     for name, sql in queries.items():
@@ -133,7 +173,28 @@ def run_pipeline(data_dir: Path, work: Path) -> dict[str, float]:
     connection.close()
     timings.update(distinct_events=float(events), events_seen=float(seen), events_kept=float(kept))
     print(f"pipeline: {timings['pipeline_s']:.2f} s in the models, {wall:.1f} s wall with dbt", flush=True)
+    timings["floor_write_table_s"] = time_table_write(warehouse, work / "write-floor.duckdb")
     return timings
+
+
+def time_table_write(warehouse: Path, scratch: Path) -> float:
+    """The write floor: the deduplicated-events table the pipeline built, held in memory, written again to a
+    new DuckDB file — what storing those rows costs with nothing to compute."""
+    import duckdb
+
+    scratch.unlink(missing_ok=True)
+    connection = duckdb.connect()
+    connection.execute(f"attach '{warehouse}' as built (read_only)")
+    connection.execute(f"attach '{scratch}' as scratch")
+    connection.execute(
+        "create table rows as select * from built.intermediate.int_ebpf__file_events_deduplicated"
+    )
+    with timer() as elapsed:
+        connection.execute("create table scratch.rows as select * from rows")
+    connection.close()
+    scratch.unlink(missing_ok=True)
+    print(f"floor_write_table_s: {elapsed():.2f} s", flush=True)
+    return elapsed()
 
 
 def main() -> None:
@@ -181,6 +242,17 @@ def main() -> None:
             "pipeline_events_per_s": round(pipeline_rate),
             "ratio_pipeline_to_raw_line_floor": round(
                 pipeline_rate / (lines / duckdb_timings["floor_raw_lines_s"]), 3
+            ),
+            "fields_parsed_by_floor": len(staged_json_paths()),
+            "ratio_parse_floor_to_read_json": round(
+                duckdb_timings["baseline_read_json_s"] / duckdb_timings["floor_parse_fields_s"], 3
+            ),
+            # The best ratio a pipeline that parses those fields and writes that table could reach if
+            # everything else (line numbers, checks, deduplication, filtering, statistics) cost nothing.
+            "ratio_ceiling_parse_plus_write_floors": round(
+                duckdb_timings["baseline_read_json_s"]
+                / (duckdb_timings["floor_parse_fields_s"] + pipeline["floor_write_table_s"]),
+                3,
             ),
         },
     )

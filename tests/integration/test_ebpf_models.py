@@ -138,6 +138,61 @@ def test_each_malformed_kind_has_its_own_reason(built: Warehouse) -> None:
     assert str(details["wrong_field_type"]).startswith("wrong type: ")
 
 
+def _event(event_id: str, separator: str = ",") -> str:
+    return (
+        f'{{"evt":{{"id":"{event_id}","name":"open"}}{separator}"date":"2025-06-02T08:00:01Z",'
+        '"file":{"path":"/etc/hosts","name":"hosts"},"process":{"pid":7,"comm":"cat"},"host":"edge-01"}'
+    )
+
+
+def test_awkward_bytes_are_read_line_for_line(tmp_path: Path) -> None:
+    """CRLF endings, stray CRs, the reader's delimiter byte, NULs, a 3 MB line and a missing final newline:
+    every line is read where it is, valid events parse, the rest is quarantined with the right reason."""
+    events = tmp_path / "data" / "ebpf" / "events" / "edge-01"
+    events.mkdir(parents=True)
+    lines = [
+        (_event("crlf") + "\r\n", None),
+        ("\r\n", "empty_line"),  # a CRLF file's blank line
+        (_event("cr-between-tokens", ",\r") + "\n", None),  # CR is whitespace between JSON tokens
+        (_event("cr-in-string").replace("/etc/hosts", "/etc/ho\rsts") + "\n", "invalid_json"),
+        (_event("unit-separator").replace("hosts", "ho\x1fsts") + "\n", "invalid_json"),
+        (_event("nul").replace("hosts", "ho\x00sts") + "\n", "invalid_json"),
+        (" \t \n", "empty_line"),
+        (_event("three-megabytes").replace('"cat"', '"' + "c" * 3_000_000 + '"') + "\n", None),
+        (_event("no-final-newline"), None),
+    ]
+    (events / "2025-06-02T08.jsonl").write_bytes("".join(text for text, _ in lines).encode())
+    warehouse = Warehouse(tmp_path / "data", tmp_path / "home")
+    warehouse.dbt(
+        "build",
+        "--select",
+        "+fct_ebpf_file_ingestion",
+        "+fct_ebpf_quarantined_lines",
+        "--exclude",
+        "resource_type:test",
+        "resource_type:unit_test",
+    )
+
+    rows = warehouse.query(
+        "select line_number, quarantine_reason, event_id, strlen(process_comm) from staging.stg_ebpf__event_lines"
+        " order by line_number"
+    )
+    assert [(number, reason) for number, reason, _, _ in rows] == [
+        (number, reason) for number, (_, reason) in enumerate(lines, start=1)
+    ]
+    assert {str(event_id) for _, reason, event_id, _ in rows if reason is None} == {
+        "crlf",
+        "cr-between-tokens",
+        "three-megabytes",
+        "no-final-newline",
+    }
+    assert max(int(str(length)) for *_, length in rows if length is not None) == 3_000_000
+    [(read, parsed, quarantined)] = warehouse.query(
+        "select lines_read, lines_parsed, lines_quarantined from marts.fct_ebpf_file_ingestion"
+    )
+    assert (read, parsed, quarantined) == (len(lines), 4, 5)
+
+
 def _longest_prefix_action(path: str, rules: dict[str, str]) -> tuple[str | None, str]:
     """An independent oracle: walk the path's ancestors from the deepest, as an LPM trie lookup would."""
     parts = path.rstrip("/").split("/")

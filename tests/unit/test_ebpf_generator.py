@@ -133,36 +133,89 @@ def test_events_are_redelivered(generated: tuple[Path, dict[str, int]]) -> None:
         (b'{"p":"a\xff\xfeb"}\n', b'{"p":"a\x1a\x1ab"}\n'),
         (b"x\xc3(y\n\xed\xa0\x80\n\x80", b"x\x1a(y\n\x1a\x1a\x1a\n\x1a"),
         ("\u00e9".encode() + b"\xff" + "\u00e9".encode(), "\u00e9".encode() + b"\x1a" + "\u00e9".encode()),
+        (b'{"a":1}\r\n{"b":"x\ry"}\r\n', b'{"a":1}\t\n{"b":"x\ty"}\t\n'),  # CR -> tab
+        (b'{"a":"\x1f"}\n\xff\r\x1f', b'{"a":"\x1e"}\n\x1a\t\x1e'),  # 0x1F -> 0x1E, with the others
     ],
 )
-def test_substitute_invalid_utf8_keeps_length_lines_and_valid_text(raw: bytes, expected: bytes) -> None:
-    served = utf8_substitute.substitute_invalid_utf8(raw)
+def test_served_bytes_keep_length_lines_and_valid_text(raw: bytes, expected: bytes) -> None:
+    served = utf8_substitute.served_bytes(raw)
     assert served == expected
     assert len(served) == len(raw) and served.count(b"\n") == raw.count(b"\n")
     served.decode("utf-8")
 
 
+@pytest.mark.parametrize(
+    "line",
+    [b'{"a":1}\r', b'{"a":1,\r"b":2}', b'{"a":"x\ry"}', b'{"a":"x\x1fy"}', b'{"a":1}\x1f', b"\r", b"{\x1f}"],
+)
+def test_swapped_bytes_keep_json_validity(line: bytes) -> None:
+    """CR -> tab and 0x1F -> 0x1E leave every line exactly as valid (or invalid) JSON as it was."""
+    import duckdb
+
+    def valid(text: bytes) -> bool:
+        [(result,)] = duckdb.execute("select json_valid(?)", [text.decode()]).fetchall()
+        return bool(result)
+
+    assert valid(utf8_substitute.served_bytes(line)) == valid(line)
+
+
+READ_LINES = (
+    "select line from read_csv('utf8sub://{folder}/*.jsonl', columns = {{'line': 'VARCHAR'}}, header = false, "
+    "delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n', "
+    "max_line_size = 8388608, buffer_size = 16777216)"
+)
+
+
 def test_utf8sub_filesystem_serves_every_line_to_duckdb(tmp_path: Path) -> None:
     import duckdb
 
-    (tmp_path / "f.jsonl").write_bytes(b'{"a":1}\n{"a":"\xff"}\n\n{"a":\n{"b":"\xc3\xa9"}\n')
+    (tmp_path / "f.jsonl").write_bytes(
+        b'{"a":1}\n{"a":"\xff"}\n\n{"a":\n{"b":"\xc3\xa9"}\r\n{"c":"x\ry"}\n{"d":"\x1f"}\n'
+        + b'{"e":"'
+        + b"x" * 3_000_000
+        + b'"}\n{"f":"no final newline"}'
+    )
     connection = duckdb.connect()
     utf8_substitute.register(connection)
     utf8_substitute.register(connection)  # idempotent
-    rows = connection.sql(
-        f"select line from read_csv('utf8sub://{tmp_path}/*.jsonl', columns = {{'line': 'VARCHAR'}}, "
-        "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n')"
-    ).fetchall()
-    assert [r[0] for r in rows] == ['{"a":1}', '{"a":"\x1a"}', None, '{"a":', '{"b":"\u00e9"}']
+    rows = [r[0] for r in connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()]
+    assert rows[:7] == [
+        '{"a":1}',
+        '{"a":"\x1a"}',
+        None,
+        '{"a":',
+        '{"b":"\u00e9"}\t',
+        '{"c":"x\ty"}',
+        '{"d":"\x1e"}',
+    ]
+    assert len(rows[7]) == 3_000_008  # over DuckDB's default 2 MB line limit
+    assert rows[8:] == ['{"f":"no final newline"}']
+
+
+def test_a_line_over_the_limit_stops_the_read_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    monkeypatch.setattr(utf8_substitute, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(utf8_substitute, "BLOCK_BYTES", 64)
+    (tmp_path / "f.jsonl").write_bytes(b'{"a":1}\n' * 20 + b"x" * 101 + b'\n{"a":2}\n')
+    connection = duckdb.connect()
+    utf8_substitute.register(connection)
+    with pytest.raises(Exception, match=r"f\.jsonl: line 21 is 101 bytes, longer than the 100-byte limit"):
+        connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()
+    (tmp_path / "f.jsonl").write_bytes(b'{"a":1}\n' * 20 + b"x" * 100 + b'\n{"a":2}\n')  # at the limit: read
+    assert len(connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()) == 22
 
 
 def _reference_substitution(data: bytes) -> bytes:
-    """The definition: decode with Python's UTF-8 decoder, each byte of a reported invalid sequence → 0x1A."""
+    """The definition: decode with Python's UTF-8 decoder, each byte of a reported invalid sequence → 0x1A;
+    then CR → tab and 0x1F → 0x1E."""
     pieces, position = [], 0
     while True:
         try:
             data[position:].decode("utf-8")
-            return b"".join([*pieces, data[position:]])
+            return b"".join([*pieces, data[position:]]).replace(b"\r", b"\t").replace(b"\x1f", b"\x1e")
         except UnicodeDecodeError as error:
             first, last = position + error.start, position + error.end
             pieces += [data[position:first], b"\x1a" * (last - first)]
@@ -172,6 +225,8 @@ def _reference_substitution(data: bytes) -> bytes:
 ALPHABET = [
     b"a",
     b"\n",
+    b"\r",
+    b"\x1f",
     b"{",
     b"\xc3",
     b"\xa9",
@@ -190,7 +245,7 @@ ALPHABET += ["é".encode(), "😀".encode()]
 @settings(max_examples=400, deadline=None)
 def test_substitution_matches_the_decoder_definition(parts: list[bytes]) -> None:
     data = b"".join(parts)
-    assert utf8_substitute.substitute_invalid_utf8(data) == _reference_substitution(data)
+    assert utf8_substitute.served_bytes(data) == _reference_substitution(data)
 
 
 def test_repaired_file_reads_and_seeks_like_the_substituted_bytes(

@@ -102,7 +102,8 @@ syntax_checked as (
             when raw_line is null or raw_line = '' then 'empty_line'
             when contains(raw_line, chr(26)) then 'invalid_utf8'
             when not json_valid(raw_line) then
-                case when trim(raw_line) = '' then 'empty_line' else 'invalid_json' end
+                -- Blanks and tabs only (a CRLF file's blank line reads as a tab): an empty line.
+                case when trim(raw_line, chr(32) || chr(9)) = '' then 'empty_line' else 'invalid_json' end
             when not starts_with(raw_line, '{') and json_type(raw_line) <> 'OBJECT' then 'not_a_json_object'
         end as syntax_error
     from numbered
