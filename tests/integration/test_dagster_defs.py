@@ -4,6 +4,7 @@ schedules, the eBPF file sensor. Runs in process with `dagster.materialize`."""
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from framework.backfill import BackfillRequest, plan_backfill_run
 from framework.config import REPO_ROOT, resolve_settings
@@ -164,19 +166,54 @@ def test_ebpf_sensor_runs_each_new_file_once(tmp_path: Path) -> None:
 
     job = dg.define_asset_job("ebpf_ingest_job", selection=dg.AssetSelection.groups("ebpf"))
     sensor = build_ebpf_file_sensor(job, tmp_path)
-    (tmp_path / "host-a").mkdir()
-    (tmp_path / "host-a" / "00.jsonl").write_text("{}\n")
-    (tmp_path / "host-b.jsonl").write_text("{}\n")
+    for host in ("host-a", "host-b"):
+        (tmp_path / "events" / host).mkdir(parents=True)
+    (tmp_path / "events" / "host-a" / "00.jsonl").write_text("{}\n")
+    (tmp_path / "events" / "host-b" / "00.jsonl").write_text("{}\n")
 
     first = sensor.evaluate_tick(dg.build_sensor_context(cursor=None))
     assert sorted(r.run_key for r in first.run_requests or []) == [
-        "ebpf:host-a/00.jsonl",
-        "ebpf:host-b.jsonl",
+        "ebpf:events/host-a/00.jsonl",
+        "ebpf:events/host-b/00.jsonl",
     ]
 
     second = sensor.evaluate_tick(dg.build_sensor_context(cursor=first.cursor))
     assert not second.run_requests
 
-    (tmp_path / "host-a" / "01.jsonl").write_text("{}\n")
+    (tmp_path / "events" / "host-a" / "01.jsonl").write_text("{}\n")
     third = sensor.evaluate_tick(dg.build_sensor_context(cursor=second.cursor or first.cursor))
-    assert [r.run_key for r in third.run_requests or []] == ["ebpf:host-a/01.jsonl"]
+    assert [r.run_key for r in third.run_requests or []] == ["ebpf:events/host-a/01.jsonl"]
+    # A cursor written before unread files were tracked (a plain list) still counts as seen.
+    legacy = sensor.evaluate_tick(
+        dg.build_sensor_context(cursor='["events/host-a/00.jsonl", "events/host-b/00.jsonl"]')
+    )
+    assert [r.run_key for r in legacy.run_requests or []] == ["ebpf:events/host-a/01.jsonl"]
+
+
+def test_ebpf_sensor_reports_files_the_source_would_not_read(tmp_path: Path) -> None:
+    """A compressed file, a file one folder too deep or beside the host folders would start a run that loads
+    nothing of it: the sensor names them once instead."""
+    from dagster_defs.sensors import build_ebpf_file_sensor
+
+    job = dg.define_asset_job("ebpf_ingest_job", selection=dg.AssetSelection.groups("ebpf"))
+    sensor = build_ebpf_file_sensor(job, tmp_path)
+    (tmp_path / "events" / "host-a" / "nested").mkdir(parents=True)
+    for name in ("host-a/00.jsonl.gz", "host-a/nested/00.jsonl", "stray.jsonl"):
+        (tmp_path / "events" / name).write_text("{}\n")
+
+    first = sensor.evaluate_tick(dg.build_sensor_context(cursor=None))
+    assert not first.run_requests
+    assert "not ingested" in str(first.skip_message) and "3 file(s)" in str(first.skip_message)
+    assert json.loads(first.cursor or "{}")["ignored"] == [
+        "events/host-a/00.jsonl.gz",
+        "events/host-a/nested/00.jsonl",
+        "events/stray.jsonl",
+    ]
+
+
+def test_ebpf_sensor_watches_what_the_source_reads() -> None:
+    from dagster_defs.sensors import EBPF_EVENT_FILES
+
+    sources = yaml.safe_load((REPO_ROOT / "models" / "staging" / "ebpf" / "_ebpf__sources.yml").read_text())
+    [table] = [t for t in sources["sources"][0]["tables"] if t["name"] == "event_lines"]
+    assert f"/ebpf/{EBPF_EVENT_FILES}'" in table["config"]["external_location"]
