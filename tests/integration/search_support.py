@@ -91,7 +91,7 @@ class SearchWarehouse:
             extra.append("--full-refresh")
         with patched_environ(self.environ()):
             settings = resolve_settings(production=True)
-            return run_dbt_subprocess(settings, [command], extra, timeout=600)
+            return run_dbt_subprocess(settings, command.split(), extra, timeout=600)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.path), read_only=True)

@@ -16,6 +16,7 @@ from framework.config import resolve_settings
 from framework.dbt import run_dbt_subprocess
 from framework.demo_data import ebpf
 from plugins import utf8_substitute
+from tests.integration.documentation_support import undocumented
 
 pytestmark = pytest.mark.xdist_group("ebpf")
 
@@ -65,7 +66,7 @@ class Warehouse:
             for key in ("OVERCLOCK_DUCKDB_PATH", "OVERCLOCK_NAMESPACE", "OVERCLOCK_TARGET"):
                 patch.delenv(key, raising=False)
             settings = resolve_settings(production=True)
-            process = run_dbt_subprocess(settings, [command], list(extra), timeout=600)
+            process = run_dbt_subprocess(settings, command.split(), list(extra), timeout=600)
         failures = [line for line in process.stdout.splitlines() if " FAIL " in line or "ERROR" in line]
         assert process.returncode == 0, "\n".join(failures[:10] or process.stdout.splitlines()[-20:])
 
@@ -193,6 +194,13 @@ def test_awkward_bytes_are_read_line_for_line(tmp_path: Path) -> None:
         "select lines_read, lines_parsed, lines_quarantined from marts.fct_ebpf_file_ingestion"
     )
     assert (read, parsed, quarantined) == (len(lines), 4, 6)
+
+
+def test_docs_generate_and_every_model_and_column_is_described(built: Warehouse) -> None:
+    built.dbt("docs generate", *SELECTION)
+    models, problems = undocumented(built.home / "target")
+    assert "model.overclock.fct_ebpf_filter_statistics" in models and len(models) >= 12
+    assert problems == []
 
 
 def _longest_prefix_action(path: str, rules: dict[str, str]) -> tuple[str | None, str]:

@@ -20,6 +20,7 @@ import pytest
 from framework.config import Settings, resolve_settings
 from framework.dbt import run_dbt_subprocess
 from framework.demo_data import live_events
+from tests.integration.documentation_support import undocumented
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_events")]
 
@@ -63,7 +64,7 @@ class Warehouse:
 
     def dbt(self, command: str, *extra: str) -> None:
         # In a child process: dbt-duckdb keeps the warehouse file open in the process that ran it.
-        done = run_dbt_subprocess(self.settings(), [command], ["--select", SELECTION, *extra])
+        done = run_dbt_subprocess(self.settings(), command.split(), ["--select", SELECTION, *extra])
         assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
 
     def query(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
@@ -283,6 +284,17 @@ def test_several_increments_give_the_same_rows_as_one_full_refresh(
                     f"select count(*) from (select * from {left}.{model} except all select * from {right}.{model})"
                 ).fetchone()
                 assert difference == (0,), f"{model}: rows in {left} and not in {right}"
+
+
+def test_docs_generate_and_every_model_and_column_is_described(demo: Warehouse) -> None:
+    demo.dbt("docs generate")
+    models, problems = undocumented(demo.home / "target")
+    assert {
+        "model.overclock.int_live_event_state",
+        "model.overclock.fct_live_event_recommendations",
+        "model.overclock.fct_live_event_prefetch_coverage",
+    } <= set(models)
+    assert problems == []
 
 
 def test_demo_devices_hold_the_versions_and_keys_the_models_compute(demo: Warehouse) -> None:

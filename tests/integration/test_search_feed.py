@@ -11,6 +11,7 @@ import pytest
 
 from framework.demo_data import search as search_data
 from framework.search_feed import SearchFeedError, export_search_feed
+from tests.integration.documentation_support import undocumented
 from tests.integration.search_support import (
     SearchWarehouse,
     assert_built,
@@ -40,6 +41,15 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> SearchWarehouse:
     built = SearchWarehouse(home=root / "home", data_dir=data_dir)
     assert_built(built.build(variables=VARIABLES))  # models and every dbt data test of the domain
     return built
+
+
+def test_docs_generate_and_every_model_and_column_is_described(warehouse: SearchWarehouse) -> None:
+    assert_built(warehouse.build("docs generate"))
+    models, problems = undocumented(warehouse.home / "target")
+    assert {"model.overclock.fct_search_index_actions", "model.overclock.fct_search_index_batches"} <= set(
+        models
+    )
+    assert problems == []
 
 
 def test_feed_matches_the_tick_by_tick_reference(warehouse: SearchWarehouse) -> None:
