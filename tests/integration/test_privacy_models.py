@@ -18,6 +18,7 @@ from framework.config import resolve_settings
 from framework.dbt import run_dbt_subprocess
 from framework.demo_data import domain_seed
 from framework.demo_data import search as search_data
+from tests.integration.documentation_support import undocumented
 from tests.integration.search_support import patched_environ
 
 # The privacy models and what they read; the search domain's own tests are the search suite's business.
@@ -56,6 +57,14 @@ class Warehouse:
             )
         return done.returncode, done.stdout + done.stderr
 
+    def docs_generate(self) -> tuple[int, str]:
+        with patched_environ(self.environ()):
+            settings = resolve_settings(target="local", production=True)
+            done = run_dbt_subprocess(
+                settings, ["docs", "generate"], ["--select", "+fct_privacy_vocabulary_releases"], timeout=600
+            )
+        return done.returncode, done.stdout + done.stderr
+
     def query(self, sql: str) -> list[tuple[object, ...]]:
         with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as connection:
             return connection.sql(sql).fetchall()
@@ -70,6 +79,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     code, output = built.build(SEEDED)
     assert code == 0, output[-3000:]
     yield built
+
+
+def test_docs_generate_and_every_model_and_column_is_described(warehouse: Warehouse) -> None:
+    code, output = warehouse.docs_generate()
+    assert code == 0, output[-3000:]
+    models, problems = undocumented(warehouse.home / "target")
+    assert "model.overclock.fct_privacy_released_vocabulary" in models
+    assert problems == []
 
 
 def test_the_vocabulary_is_released(warehouse: Warehouse) -> None:
