@@ -13,32 +13,18 @@ import dagster as dg
 EBPF_EVENT_FILES = "events/*/*.jsonl"
 
 
-def new_raw_files(folder: Path, seen: set[str]) -> list[Path]:
-    """Files the eBPF source reads under folder and not yet seen, oldest name first (deterministic order)."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        (
-            path
-            for path in folder.glob(EBPF_EVENT_FILES)
-            if path.is_file() and _relative(path, folder) not in seen
-        ),
-        key=str,
-    )
+def raw_files(folder: Path) -> tuple[list[str], list[str]]:
+    """(files the eBPF source reads, every other file under folder/events), relative to folder, sorted.
 
-
-def unread_files(folder: Path) -> list[Path]:
-    """Files under folder/events that the eBPF source does not read (another suffix, or not one level deep):
-    a run started for one would load nothing of it, so the sensor reports them instead."""
+    A run started for one of the others (compressed, nested deeper, beside the host folders) would load nothing
+    of it, so the sensor reports those instead.
+    """
     events = folder / "events"
     if not events.is_dir():
-        return []
-    readable = set(folder.glob(EBPF_EVENT_FILES))
-    return sorted((path for path in events.rglob("*") if path.is_file() and path not in readable), key=str)
-
-
-def _relative(path: Path, folder: Path) -> str:
-    return str(path.relative_to(folder))
+        return [], []
+    readable = {str(path.relative_to(folder)) for path in folder.glob(EBPF_EVENT_FILES) if path.is_file()}
+    present = {str(path.relative_to(folder)) for path in events.rglob("*") if path.is_file()}
+    return sorted(readable), sorted(present - readable)
 
 
 def _read_cursor(cursor: str | None) -> tuple[set[str], set[str]]:
@@ -64,19 +50,19 @@ def build_ebpf_file_sensor(job: dg.UnresolvedAssetJobDefinition, raw_folder: Pat
     )
     def ebpf_new_raw_files(context: dg.SensorEvaluationContext) -> Iterator[dg.RunRequest | dg.SkipReason]:
         seen, ignored = _read_cursor(context.cursor)
-        files = new_raw_files(raw_folder, seen)
-        newly_ignored = [p for p in unread_files(raw_folder) if _relative(p, raw_folder) not in ignored]
+        readable, unread = raw_files(raw_folder)
+        files = [name for name in readable if name not in seen]
+        newly_ignored = [name for name in unread if name not in ignored]
         if newly_ignored:
-            names = ", ".join(_relative(p, raw_folder) for p in newly_ignored)
             context.log.warning(
-                f"not ingested: {names} — the eBPF source reads {EBPF_EVENT_FILES} under {raw_folder} only"
+                f"not ingested: {', '.join(newly_ignored)} — the eBPF source reads {EBPF_EVENT_FILES} under "
+                f"{raw_folder} only"
             )
-            ignored.update(_relative(p, raw_folder) for p in newly_ignored)
-        for path in files:
-            relative = _relative(path, raw_folder)
-            seen.add(relative)
+            ignored.update(newly_ignored)
+        for name in files:
+            seen.add(name)
             # run_key makes the request idempotent even if the cursor were lost.
-            yield dg.RunRequest(run_key=f"ebpf:{relative}", tags={"overclock/ebpf_file": relative})
+            yield dg.RunRequest(run_key=f"ebpf:{name}", tags={"overclock/ebpf_file": name})
         if not files:
             skipped = f"; not ingested (not {EBPF_EVENT_FILES}): {len(ignored)} file(s)" if ignored else ""
             yield dg.SkipReason(f"no new files under {raw_folder / 'events'}{skipped}")

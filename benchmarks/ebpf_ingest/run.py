@@ -109,9 +109,8 @@ def time_duckdb(data_dir: Path) -> dict[str, float]:
     queries = {
         "baseline_read_json_s": f"select count(*) from read_json('{files}', format = 'newline_delimited', "
         "ignore_errors = true)",
-        "floor_raw_lines_s": f"select count(*) from read_csv('utf8sub://{files}', columns = {{'line': 'VARCHAR'}}, "
-        "header = false, delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n', "
-        "max_line_size = 8388608, buffer_size = 16777216)",
+        "floor_raw_lines_s": f"select count(*) from read_csv('utf8sub://{files}', "
+        f"{utf8_substitute.LINE_READER_OPTIONS})",
         "floor_parse_fields_s": f"select count(*), {counted_fields} from read_json('{files}', "
         f"format = 'newline_delimited', ignore_errors = true, columns = {declared_columns(paths)})",
     }

@@ -7,11 +7,13 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from framework.config import REPO_ROOT
 from framework.demo_data import ebpf
 from plugins import utf8_substitute
 
@@ -159,11 +161,22 @@ def test_swapped_bytes_keep_json_validity(line: bytes) -> None:
     assert valid(utf8_substitute.served_bytes(line)) == valid(line)
 
 
-READ_LINES = (
-    "select line from read_csv('utf8sub://{folder}/*.jsonl', columns = {{'line': 'VARCHAR'}}, header = false, "
-    "delim = chr(31), quote = '', escape = '', auto_detect = false, new_line = '\\n', "
-    "max_line_size = 8388608, buffer_size = 16777216)"
-)
+def read_lines(connection: Any, folder: Path) -> list[Any]:
+    return [
+        row[0]
+        for row in connection.sql(
+            f"select line from read_csv('utf8sub://{folder}/*.jsonl', {utf8_substitute.LINE_READER_OPTIONS})"
+        ).fetchall()
+    ]
+
+
+def test_the_ebpf_source_reads_with_the_plugins_options() -> None:
+    import yaml
+
+    sources = yaml.safe_load((REPO_ROOT / "models" / "staging" / "ebpf" / "_ebpf__sources.yml").read_text())
+    [table] = [t for t in sources["sources"][0]["tables"] if t["name"] == "event_lines"]
+    location = " ".join(table["config"]["external_location"].split())
+    assert utf8_substitute.LINE_READER_OPTIONS in location
 
 
 def test_utf8sub_filesystem_serves_every_line_to_duckdb(tmp_path: Path) -> None:
@@ -178,7 +191,7 @@ def test_utf8sub_filesystem_serves_every_line_to_duckdb(tmp_path: Path) -> None:
     connection = duckdb.connect()
     utf8_substitute.register(connection)
     utf8_substitute.register(connection)  # idempotent
-    rows = [r[0] for r in connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()]
+    rows = read_lines(connection, tmp_path)
     assert rows[:7] == [
         '{"a":1}',
         '{"a":"\x1a"}',
@@ -203,9 +216,9 @@ def test_a_line_over_the_limit_stops_the_read_with_a_clear_error(
     connection = duckdb.connect()
     utf8_substitute.register(connection)
     with pytest.raises(Exception, match=r"f\.jsonl: line 21 is 101 bytes, longer than the 100-byte limit"):
-        connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()
+        read_lines(connection, tmp_path)
     (tmp_path / "f.jsonl").write_bytes(b'{"a":1}\n' * 20 + b"x" * 100 + b'\n{"a":2}\n')  # at the limit: read
-    assert len(connection.sql(READ_LINES.format(folder=tmp_path)).fetchall()) == 22
+    assert len(read_lines(connection, tmp_path)) == 22
 
 
 def _reference_substitution(data: bytes) -> bytes:
