@@ -4,6 +4,7 @@ incremental increments equal to a full refresh, and a re-delivered file that add
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,7 +102,11 @@ def _lines_per_file(data_dir: Path) -> dict[str, int]:
 
 def test_lines_in_equal_parsed_plus_quarantined_per_file(built: Warehouse) -> None:
     lines_in = _lines_per_file(built.data_dir)
-    parsed = dict(built.query("select file_name, count(*) from staging.stg_ebpf__file_events group by all"))
+    parsed = dict(
+        built.query(
+            "select file_name, count(*) from staging.stg_ebpf__event_lines where quarantine_reason is null group by all"
+        )
+    )
     quarantined = dict(
         built.query("select file_name, count(*) from marts.fct_ebpf_quarantined_lines group by all")
     )
@@ -199,7 +204,7 @@ def test_awkward_bytes_are_read_line_for_line(tmp_path: Path) -> None:
 def test_docs_generate_and_every_model_and_column_is_described(built: Warehouse) -> None:
     built.dbt("docs generate", *SELECTION)
     models, problems = undocumented(built.home / "target")
-    assert "model.overclock.fct_ebpf_filter_statistics" in models and len(models) >= 12
+    assert "model.overclock.int_ebpf__event_files_read" in models and len(models) >= 11
     assert problems == []
 
 
@@ -276,36 +281,103 @@ def test_sensitive_accesses_by_host_container_process_executable(built: Warehous
     assert sum(int(str(row[6])) for row in rows) == expected
 
 
+# Every model of the domain, without the data tests (the full build runs those once).
+INCREMENT = ["--select", "+marts.ebpf", "--exclude", "resource_type:test", "resource_type:unit_test"]
+# What an increment must leave as a full refresh does (when and at which size a file was read aside).
 SNAPSHOT_SQL = {
-    "int_ebpf__file_events_deduplicated": "select * from intermediate.int_ebpf__file_events_deduplicated",
-    "fct_ebpf_filter_statistics": "select * from marts.fct_ebpf_filter_statistics",
+    "int_ebpf__file_events_deduplicated": "select * exclude (source_read_at)"
+    " from intermediate.int_ebpf__file_events_deduplicated",
+    "fct_ebpf_filter_statistics": "select * exclude (source_read_at) from marts.fct_ebpf_filter_statistics",
+    "fct_ebpf_quarantined_lines": "select * from marts.fct_ebpf_quarantined_lines",
+    "fct_ebpf_file_ingestion": "select * exclude (file_modified_at, read_at) from marts.fct_ebpf_file_ingestion",
+    "fct_ebpf_sensitive_file_accesses": "select * from marts.fct_ebpf_sensitive_file_accesses",
 }
+EVENT_TABLES = ("int_ebpf__file_events_deduplicated", "fct_ebpf_filter_statistics")
 
 
-def _snapshot(warehouse: Warehouse) -> dict[str, list[tuple[object, ...]]]:
-    return {name: sorted(warehouse.query(sql), key=repr) for name, sql in SNAPSHOT_SQL.items()}
+def _snapshot(
+    warehouse: Warehouse, tables: tuple[str, ...] = tuple(SNAPSHOT_SQL)
+) -> dict[str, list[tuple[object, ...]]]:
+    return {name: sorted(warehouse.query(SNAPSHOT_SQL[name]), key=repr) for name in tables}
 
 
-def test_increments_equal_full_refresh_and_a_redelivered_file_adds_nothing(
+def test_increments_equal_full_refresh_whatever_order_files_arrive_in(
     built: Warehouse, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "data"
-    shutil.copytree(built.data_dir, data_dir)
-    warehouse = Warehouse(data_dir, tmp_path / "home")
-    # Increments: up to 09:40, then everything (the data spans 08:00-12:00), then a re-delivery below.
-    warehouse.dbt("build", *PIPELINE, "--vars", "{as_of: '2025-06-02 09:40:00'}")
+    """Files arrive over several runs — one hours late, one still being written — and each run reads only what
+    is new: the end state equals the full build's, and a re-delivered file adds no event."""
+    source = built.data_dir / "ebpf" / "events"
+    events = tmp_path / "data" / "ebpf" / "events"
+    every_file = sorted(path.relative_to(source) for path in source.rglob("*.jsonl"))
+    late = Path("db-01/2025-06-02T08.jsonl")  # its events are hours older than the newest loaded
+    growing = Path("web-01/2025-06-02T10.jsonl")  # the agent is still appending to it
+    first_run = [name for name in every_file if "T11" not in name.name and name not in (late, growing)]
+    assert late in every_file and growing in every_file and len(first_run) < len(every_file) - 6
+
+    def arrive(name: Path, content: bytes | None = None) -> None:
+        (events / name).parent.mkdir(parents=True, exist_ok=True)
+        (events / name).write_bytes((source / name).read_bytes() if content is None else content)
+
+    for name in first_run:
+        arrive(name)
+    growing_lines = (source / growing).read_bytes().splitlines(keepends=True)
+    arrive(growing, b"".join(growing_lines[: len(growing_lines) // 2]))
+    warehouse = Warehouse(tmp_path / "data", tmp_path / "home")
+    warehouse.dbt("build", *INCREMENT)
     [(first_increment,)] = warehouse.query(
         "select count(*) from intermediate.int_ebpf__file_events_deduplicated"
     )
-    warehouse.dbt("build", *PIPELINE)
-    [(rows_loaded,)] = warehouse.query("select count(*) from intermediate.int_ebpf__file_events_deduplicated")
+
+    for name in every_file:
+        if name not in first_run:
+            arrive(name)  # the rest, the late file, and the growing file complete
+    warehouse.dbt("build", *INCREMENT)
     full_refresh = _snapshot(built)
-    assert 0 < first_increment < rows_loaded == len(full_refresh["int_ebpf__file_events_deduplicated"])
+    assert 0 < first_increment < len(full_refresh["int_ebpf__file_events_deduplicated"])
     assert _snapshot(warehouse) == full_refresh
 
-    # The agent re-sends whole files, recent (within the lookback) and old: their events are already loaded.
+    # The agent re-sends whole files, recent and old: their events are already loaded.
     for host, hour in (("web-01", "2025-06-02T11"), ("db-01", "2025-06-02T08")):
-        original = data_dir / "ebpf" / "events" / host / f"{hour}.jsonl"
+        original = events / host / f"{hour}.jsonl"
         shutil.copy(original, original.with_name(f"{hour}.retry-1.jsonl"))
-    warehouse.dbt("build", *PIPELINE)
-    assert _snapshot(warehouse) == full_refresh
+    warehouse.dbt("build", *INCREMENT)
+    assert _snapshot(warehouse, EVENT_TABLES) == _snapshot(built, EVENT_TABLES)
+    retries = warehouse.query(
+        "select lines_parsed, events_first_delivered, events_redelivered from marts.fct_ebpf_file_ingestion"
+        " where file_name like '%.retry-1.jsonl'"
+    )
+    assert len(retries) == 2 and all(
+        parsed > 0 and first == 0 and again == parsed for parsed, first, again in retries
+    )
+
+
+def test_a_run_opens_only_files_that_are_new_or_changed(built: Warehouse, tmp_path: Path) -> None:
+    """The ledger decides what is read: a file rewritten behind its back (same size, same modification time) is
+    not opened again; once its modification time moves, it is read again and its rows replaced."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(built.data_dir, data_dir)
+    warehouse = Warehouse(data_dir, tmp_path / "home")
+    warehouse.dbt("build", *INCREMENT)
+    before = _snapshot(warehouse)
+    [(reads_before,)] = warehouse.query("select max(read_at) from intermediate.int_ebpf__event_files_read")
+
+    target = data_dir / "ebpf" / "events" / "k8s-node-01" / "2025-06-02T09.jsonl"
+    status = target.stat()
+    lines = target.read_bytes().count(b"\n")
+    target.write_bytes(b"x" * (status.st_size - lines) + b"\n" * lines)  # same size, same line count
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+    warehouse.dbt("build", *INCREMENT)
+    assert _snapshot(warehouse) == before  # not opened: its lines would all have been quarantined
+    [(reads_after,)] = warehouse.query("select max(read_at) from intermediate.int_ebpf__event_files_read")
+    assert reads_after == reads_before
+
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+    warehouse.dbt("build", *INCREMENT)
+    [(read, parsed, quarantined, first)] = warehouse.query(
+        "select lines_read, lines_parsed, lines_quarantined, events_first_delivered"
+        " from marts.fct_ebpf_file_ingestion where file_name = 'events/k8s-node-01/2025-06-02T09.jsonl'"
+    )
+    assert (read, parsed, quarantined) == (lines, 0, lines)
+    # The audit store keeps events once loaded: rewriting a file does not take them back.
+    assert first > 0
+    assert _snapshot(warehouse, EVENT_TABLES) == {name: before[name] for name in EVENT_TABLES}

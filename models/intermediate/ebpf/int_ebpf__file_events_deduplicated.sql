@@ -3,10 +3,12 @@
     file, or a whole batch re-delivered as another file). The first delivery (file name, then line number)
     is kept; a re-delivered file adds nothing.
 
-    Incremental by event time: each run reads the events later than the newest one already loaded minus
-    `ebpf_lookback_minutes` (default 60: how late an event may arrive and still be loaded incrementally) and
-    replaces them by event id, so re-reading that window is idempotent. All deliveries of one event share its
-    event time, so they are always in the same window and the first one wins as in a full refresh.
+    Incremental by file: each run loads the events of the files the ledger (int_ebpf__event_files_read) read
+    after the newest read this table has loaded (`source_read_at`), and only those files are opened. An
+    event already loaded from an earlier delivery (or the same one, when a grown file is read again) is left
+    as it is; one whose new delivery comes first (a late file that sorts earlier) is replaced, by event id
+    (delete+insert). So any event time is loaded, however late its file arrives, and increments equal a full
+    refresh. A full refresh reads every file on disk.
 -#}
 {{
     config(
@@ -16,18 +18,31 @@
         on_schema_change='fail',
     )
 }}
+{#- The lines of stg_ebpf__event_lines, for the files this run reads (the same macro, limited to them). -#}
+-- depends_on: {{ ref('stg_ebpf__event_lines') }}
+-- depends_on: {{ ref('int_ebpf__event_files_read') }}
+{%- set file_reads = load_relation(ref('int_ebpf__event_files_read')) -%}
+{%- if is_incremental() -%}
+    {%- set batch = ebpf_files_read_since(file_reads, this) -%}
+    {%- set file_names, source_read_at = batch.file_names, batch.read_at -%}
+{%- else -%}
+    {%- set file_names = none -%}
+    {%- set source_read_at = ebpf_files_read_since(file_reads, none).read_at -%}
+{%- endif %}
 
 with
 
+event_lines as (
+
+    {{ ebpf_parsed_event_lines(file_names) }}
+
+),
+
 deliveries as materialized (
 
-    select * from {{ ref('stg_ebpf__file_events') }}
-    {%- if is_incremental() %}
-    where event_at > (
-        select coalesce(max(event_at), '1970-01-01'::timestamp) - to_minutes({{ var('ebpf_lookback_minutes', 60) }})
-        from {{ this }}
-    )
-    {%- endif %}
+    select * exclude (raw_line, line_bytes, quarantine_reason, quarantine_detail)
+    from event_lines
+    where quarantine_reason is null
 
 ),
 
@@ -85,7 +100,20 @@ final as (
         setxattr_name,
         file_name as first_delivered_in_file,
         line_number as first_delivered_at_line,
+        {{ "'" ~ source_read_at ~ "'::timestamp" if source_read_at else 'null::timestamp' }} as source_read_at,
     from first_deliveries
+    {%- if is_incremental() %}
+    -- Events already loaded from a delivery that comes no later than this one stay as they are.
+    anti join {{ this }} as loaded
+        on loaded.event_id = first_deliveries.event_id
+        and (
+            loaded.first_delivered_in_file < first_deliveries.file_name
+            or (
+                loaded.first_delivered_in_file = first_deliveries.file_name
+                and loaded.first_delivered_at_line <= first_deliveries.line_number
+            )
+        )
+    {%- endif %}
 
 )
 

@@ -3,9 +3,10 @@
     many file events the filter saw, approved, discarded and kept (kept = seen - discarded; approved events are
     kept whatever the prefix rules say).
 
-    Incremental: each run recomputes whole minutes from `ebpf_lookback_minutes` before the newest minute
-    already loaded (the same lateness bound as int_ebpf__file_events_deduplicated), replacing them by key.
-    After changing the rules, rebuild it with --full-refresh.
+    Incremental: each run recomputes, from all the deduplicated events, exactly the (host, minute, event type)
+    groups that the events loaded since its last run fall in (`source_read_at`, as in the events table),
+    replacing them by key; however late an event arrives, its minute is recounted. After changing the rules,
+    rebuild it with --full-refresh.
 -#}
 {{
     config(
@@ -15,6 +16,7 @@
         on_schema_change='fail',
     )
 }}
+{%- set events = ref('int_ebpf__file_events_deduplicated') %}
 
 with
 
@@ -22,9 +24,10 @@ decisions as (
 
     select * from {{ ref('int_ebpf__filter_decisions') }}
     {%- if is_incremental() %}
-    where event_minute >= (
-        select coalesce(max(event_minute), '1970-01-01'::timestamp) - to_minutes({{ var('ebpf_lookback_minutes', 60) }})
-        from {{ this }}
+    where (host, event_minute, event_type) in (
+        select distinct host, event_minute, event_type
+        from {{ events }}
+        where source_read_at > (select coalesce(max(source_read_at), '-infinity'::timestamp) from {{ this }})
     )
     {%- endif %}
 
@@ -40,6 +43,7 @@ final as (
         count_if(filter_decision = 'approved') as events_approved,
         count_if(filter_decision = 'discarded') as events_discarded,
         count_if(is_kept) as events_kept,
+        max(source_read_at) as source_read_at,
     from decisions
     group by host, event_minute, event_type
 
