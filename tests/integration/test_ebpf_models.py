@@ -22,14 +22,6 @@ from tests.integration.documentation_support import undocumented
 pytestmark = pytest.mark.xdist_group("ebpf")
 
 SELECTION = ["--select", "+marts.ebpf"]
-# Seeds and models up to the statistics, without data tests (the full build runs those once).
-PIPELINE = [
-    "--select",
-    "+fct_ebpf_filter_statistics",
-    "--exclude",
-    "resource_type:test",
-    "resource_type:unit_test",
-]
 # Each kind of damage the generator makes lands in quarantine with its own reason.
 EXPECTED_REASON = {
     "truncated_json": "invalid_json",
