@@ -4,6 +4,7 @@ incremental increments equal to a full refresh, and a re-delivered file that add
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -196,8 +197,31 @@ def test_awkward_bytes_are_read_line_for_line(tmp_path: Path) -> None:
 def test_docs_generate_and_every_model_and_column_is_described(built: Warehouse) -> None:
     built.dbt("docs generate", *SELECTION)
     models, problems = undocumented(built.home / "target")
-    assert "model.overclock.int_ebpf__event_files_read" in models and len(models) >= 11
+    assert "model.overclock.int_ebpf__event_file_arrivals" in models and len(models) >= 12
     assert problems == []
+
+
+def test_the_statistics_do_not_wait_on_the_quarantine_ledger(built: Warehouse) -> None:
+    """The ledger and the events table each read the arrivals: neither is upstream of the other."""
+    manifest = json.loads((built.home / "target" / "manifest.json").read_text())
+    parents = {uid: node.get("depends_on", {}).get("nodes", []) for uid, node in manifest["nodes"].items()}
+
+    def ancestors(uid: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [uid]
+        while pending:
+            for parent in parents.get(pending.pop(), []):
+                if parent not in seen:
+                    seen.add(parent)
+                    pending.append(parent)
+        return seen
+
+    upstream = ancestors("model.overclock.fct_ebpf_filter_statistics")
+    assert "model.overclock.int_ebpf__event_file_arrivals" in upstream
+    assert "model.overclock.int_ebpf__event_files_read" not in upstream
+    assert "model.overclock.int_ebpf__event_file_arrivals" in ancestors(
+        "model.overclock.int_ebpf__event_files_read"
+    )
 
 
 def _longest_prefix_action(path: str, rules: dict[str, str]) -> tuple[str | None, str]:
@@ -277,9 +301,9 @@ def test_sensitive_accesses_by_host_container_process_executable(built: Warehous
 INCREMENT = ["--select", "+marts.ebpf", "--exclude", "resource_type:test", "resource_type:unit_test"]
 # What an increment must leave as a full refresh does (when and at which size a file was read aside).
 SNAPSHOT_SQL = {
-    "int_ebpf__file_events_deduplicated": "select * exclude (source_read_at)"
+    "int_ebpf__file_events_deduplicated": "select * exclude (source_arrived_at)"
     " from intermediate.int_ebpf__file_events_deduplicated",
-    "fct_ebpf_filter_statistics": "select * exclude (source_read_at) from marts.fct_ebpf_filter_statistics",
+    "fct_ebpf_filter_statistics": "select * exclude (source_arrived_at) from marts.fct_ebpf_filter_statistics",
     "fct_ebpf_quarantined_lines": "select * from marts.fct_ebpf_quarantined_lines",
     "fct_ebpf_file_ingestion": "select * exclude (file_modified_at, read_at) from marts.fct_ebpf_file_ingestion",
     "fct_ebpf_sensitive_file_accesses": "select * from marts.fct_ebpf_sensitive_file_accesses",
@@ -344,7 +368,7 @@ def test_increments_equal_full_refresh_whatever_order_files_arrive_in(
 
 
 def test_a_run_opens_only_files_that_are_new_or_changed(built: Warehouse, tmp_path: Path) -> None:
-    """The ledger decides what is read: a file rewritten behind its back (same size, same modification time) is
+    """The arrivals decide what is read: a file rewritten behind its back (same size, same modification time) is
     not opened again; once its modification time moves, it is read again and its rows replaced."""
     data_dir = tmp_path / "data"
     shutil.copytree(built.data_dir, data_dir)

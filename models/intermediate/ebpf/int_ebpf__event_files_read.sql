@@ -1,13 +1,13 @@
 {#-
     The ledger of the event files read: one row per file, as of its latest read — its size and modification
-    time then, when it was read, how its lines split into parsed and quarantined (by reason), and the
-    quarantined lines themselves (the quarantine mart unnests them), so that each line is parsed once here.
+    time then, when it arrived and was read, how its lines split into parsed and quarantined (by reason), and
+    the quarantined lines themselves (the quarantine mart unnests them), so that each line is parsed once here.
 
-    File-scoped incremental: each run reads only the files that are new, or whose size or modification time
-    changed since they were read (an hourly file the agent is still appending to), and replaces their rows.
-    Files whose lines are already accounted for are not opened. int_ebpf__file_events_deduplicated loads the
-    events of the files this ledger read after its own last load. A file removed from disk keeps its row
-    until a full refresh.
+    File-scoped incremental: each run reads only the files that arrived (int_ebpf__event_file_arrivals: new,
+    or changed in size or modification time, e.g. an hourly file the agent is still appending to) after the
+    newest arrival it holds, and replaces their rows. Files whose lines are already accounted for are not
+    opened. The events table reads the same arrivals on its own, so neither waits on the other. A file
+    removed from disk keeps its row until a full refresh.
 -#}
 {{
     config(
@@ -19,7 +19,12 @@
 }}
 {#- The lines of stg_ebpf__event_lines, for the files this run reads (the same macro, limited to them). -#}
 -- depends_on: {{ ref('stg_ebpf__event_lines') }}
-{%- set files = ebpf_event_files_to_read(this if is_incremental() else none) -%}
+{%- set arrivals = ref('int_ebpf__event_file_arrivals') -%}
+{%- if is_incremental() -%}
+    {%- set file_names = ebpf_files_arrived_since(load_relation(arrivals), this, 'arrived_at').file_names -%}
+{%- else -%}
+    {%- set file_names = none -%}
+{%- endif -%}
 {%- set reasons = [
     'empty_line', 'invalid_utf8', 'invalid_json', 'not_a_json_object', 'missing_required_field',
     'wrong_field_type', 'bad_timestamp', 'unknown_event_type',
@@ -29,44 +34,22 @@ with
 
 files_to_read as (
 
-    -- Listed when the model was compiled (macros/ebpf/event_files.sql): the files, their size and mtime.
-    {%- if files %}
-    select
-        file_name,
-        file_bytes::ubigint as file_bytes,
-        make_timestamp(file_modified_us) as file_modified_at,
-    from (values
-        {%- for file in files %}
-        ('{{ file.file_name | replace("'", "''") }}', {{ file.file_bytes }}, {{ file.file_modified_us }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as listed (file_name, file_bytes, file_modified_us)
-    {%- else %}
-    select null::varchar as file_name, null::ubigint as file_bytes, null::timestamp as file_modified_at
-    where false
+    select * from {{ arrivals }}
+    {%- if file_names is not none %}
+    where {% if file_names %}file_name in ({{ ebpf_string_list(file_names) }}){% else %}false{% endif %}
     {%- endif %}
 
 ),
 
 event_lines as (
 
-    {{ ebpf_parsed_event_lines(files | map(attribute='file_name') | list) }}
+    {{ ebpf_parsed_event_lines(file_names) }}
 
 ),
 
 read_at as (
 
-    -- When this run read the files (UTC), kept strictly after every earlier read even if the clock went
-    -- back, since the loading models take in the reads newer than their last one.
-    select
-        {%- if is_incremental() %}
-        greatest(
-            now() at time zone 'UTC',
-            coalesce((select max(read_at) from {{ this }}) + interval 1 microsecond, now() at time zone 'UTC')
-        )
-        {%- else %}
-        now() at time zone 'UTC'
-        {%- endif %}
-            as read_at
+    select now() at time zone 'UTC' as read_at
 
 ),
 
@@ -95,9 +78,10 @@ final as (
 
     select
         files_to_read.file_name,
-        split_part(files_to_read.file_name, '/', 2) as host_directory,
+        files_to_read.host_directory,
         files_to_read.file_bytes,
         files_to_read.file_modified_at,
+        files_to_read.arrived_at,
         read_at.read_at,
         coalesce(per_file.lines_read, 0) as lines_read,
         coalesce(per_file.lines_parsed, 0) as lines_parsed,

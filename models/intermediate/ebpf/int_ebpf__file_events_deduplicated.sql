@@ -3,8 +3,8 @@
     file, or a whole batch re-delivered as another file). The first delivery (file name, then line number)
     is kept; a re-delivered file adds nothing.
 
-    Incremental by file: each run loads the events of the files the ledger (int_ebpf__event_files_read) read
-    after the newest read this table has loaded (`source_read_at`), and only those files are opened. An
+    Incremental by file: each run loads the events of the files that arrived (int_ebpf__event_file_arrivals)
+    after the newest arrival this table has loaded (`source_arrived_at`), and only those files are opened. An
     event already loaded from an earlier delivery (or the same one, when a grown file is read again) is left
     as it is; one whose new delivery comes first (a late file that sorts earlier) is replaced, by event id
     (delete+insert). So any event time is loaded, however late its file arrives, and increments equal a full
@@ -20,14 +20,14 @@
 }}
 {#- The lines of stg_ebpf__event_lines, for the files this run reads (the same macro, limited to them). -#}
 -- depends_on: {{ ref('stg_ebpf__event_lines') }}
--- depends_on: {{ ref('int_ebpf__event_files_read') }}
-{%- set file_reads = load_relation(ref('int_ebpf__event_files_read')) -%}
+-- depends_on: {{ ref('int_ebpf__event_file_arrivals') }}
+{%- set arrivals = load_relation(ref('int_ebpf__event_file_arrivals')) -%}
 {%- if is_incremental() -%}
-    {%- set batch = ebpf_files_read_since(file_reads, this) -%}
-    {%- set file_names, source_read_at = batch.file_names, batch.read_at -%}
+    {%- set batch = ebpf_files_arrived_since(arrivals, this) -%}
+    {%- set file_names, source_arrived_at = batch.file_names, batch.arrived_at -%}
 {%- else -%}
     {%- set file_names = none -%}
-    {%- set source_read_at = ebpf_files_read_since(file_reads, none).read_at -%}
+    {%- set source_arrived_at = ebpf_files_arrived_since(arrivals, none).arrived_at -%}
 {%- endif %}
 
 with
@@ -100,7 +100,7 @@ final as (
         setxattr_name,
         file_name as first_delivered_in_file,
         line_number as first_delivered_at_line,
-        {{ "'" ~ source_read_at ~ "'::timestamp" if source_read_at else 'null::timestamp' }} as source_read_at,
+        {{ "'" ~ source_arrived_at ~ "'::timestamp" if source_arrived_at else 'null::timestamp' }} as source_arrived_at,
     from first_deliveries
     {%- if is_incremental() %}
     -- Events already loaded from a delivery that comes no later than this one stay as they are.

@@ -31,7 +31,7 @@ first_deliveries as (
 final as (
 
     select
-        files_read.* exclude (quarantined_lines, read_at, file_bytes, file_modified_at),
+        files_read.* exclude (quarantined_lines, arrived_at, read_at, file_bytes, file_modified_at),
         coalesce(first_deliveries.events_first_delivered, 0) as events_first_delivered,
         files_read.lines_parsed - coalesce(first_deliveries.events_first_delivered, 0) as events_redelivered,
         files_read.file_bytes,

@@ -4,7 +4,7 @@
     kept whatever the prefix rules say).
 
     Incremental: each run recomputes, from all the deduplicated events, exactly the (host, minute, event type)
-    groups that the events loaded since its last run fall in (`source_read_at`, as in the events table),
+    groups that the events loaded since its last run fall in (`source_arrived_at`, as in the events table),
     replacing them by key; however late an event arrives, its minute is recounted. After changing the rules,
     rebuild it with --full-refresh.
 -#}
@@ -27,7 +27,7 @@ decisions as (
     where (host, event_minute, event_type) in (
         select distinct host, event_minute, event_type
         from {{ events }}
-        where source_read_at > (select coalesce(max(source_read_at), '-infinity'::timestamp) from {{ this }})
+        where source_arrived_at > (select coalesce(max(source_arrived_at), '-infinity'::timestamp) from {{ this }})
     )
     {%- endif %}
 
@@ -43,7 +43,7 @@ final as (
         count_if(filter_decision = 'approved') as events_approved,
         count_if(filter_decision = 'discarded') as events_discarded,
         count_if(is_kept) as events_kept,
-        max(source_read_at) as source_read_at,
+        max(source_arrived_at) as source_arrived_at,
     from decisions
     group by host, event_minute, event_type
 
