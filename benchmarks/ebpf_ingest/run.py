@@ -21,10 +21,10 @@ the demo generator (malformed lines and re-deliveries included; `--quick`: 400 t
     time (`OVERCLOCK_THREADS=1`, so that no model's time includes another's competing for the 2 cores);
     dbt's own start-up and parsing are reported apart, as `pipeline_wall_s`. The file ledger
     (int_ebpf__event_files_read: per-file counts and the quarantined lines, parsing every line too) reads
-    the same arrivals but nothing downstream of the statistics' path waits on it; it is built in the same
-    run and timed apart (`pipeline_with_ledger_s` adds it);
+    the same arrivals, and the statistics do not depend on it; it is built in the same run and timed apart
+    (`pipeline_with_ledger_s` adds it);
   - incremental run: one more file arrives (a re-delivery of a T08 file: every line parsed, nothing new)
-    and the same models run without --full-refresh; only that file is opened.
+    and the same models, ledger included, run without --full-refresh; only that file is opened.
 The baseline and floor are timed before and after the pipeline and averaged (both are recorded).
 Target: pipeline events/s >= 0.5 x the baseline's lines/s. Writes benchmarks/results/ebpf_ingest.json.
 """

@@ -35,15 +35,26 @@
     the files has loaded (`loaded`: its relation, whose `loaded_column` records the arrival each row came
     with; none: every file that arrived). Returns {file_names, arrived_at}: the files, and the newest arrival
     among them (none when nothing arrived). Called when the reader compiles, so that it opens only those files.
+    A reader built by an earlier version of these models lacks the column: that stops the run with what to do,
+    rather than guessing which files it has loaded.
 -#}
 {% macro ebpf_files_arrived_since(arrivals, loaded, loaded_column='source_arrived_at') %}
     {%- if not execute or arrivals is none -%}{{ return({'file_names': [], 'arrived_at': none}) }}{%- endif -%}
+    {%- if loaded is not none
+        and loaded_column not in (adapter.get_columns_in_relation(loaded) | map(attribute='name') | list) -%}
+        {{ exceptions.raise_compiler_error(
+            loaded ~ " has no " ~ loaded_column ~ " column: it was built by an earlier version of the eBPF"
+            ~ " models, so which event files it holds is unknown. Rebuild them once from the arrivals on:"
+            ~ " overclock build --full-refresh -s int_ebpf__event_file_arrivals+"
+        ) }}
+    {%- endif -%}
     {%- set query -%}
         select file_name, strftime(arrived_at, '%Y-%m-%d %H:%M:%S.%f')
         from {{ arrivals }}
         {%- if loaded is not none %}
         where arrived_at > (
-            select coalesce(max({{ loaded_column }}), '-infinity'::timestamp) from {{ loaded }}
+            -- Qualified, so that a missing column cannot bind to the arrivals' own.
+            select coalesce(max(loaded.{{ loaded_column }}), '-infinity'::timestamp) from {{ loaded }} as loaded
         )
         {%- endif %}
         order by file_name

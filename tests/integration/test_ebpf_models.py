@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,11 @@ class Warehouse:
         }
 
     def dbt(self, command: str, *extra: str) -> None:
+        process = self.run_dbt(command, *extra)
+        failures = [line for line in process.stdout.splitlines() if " FAIL " in line or "ERROR" in line]
+        assert process.returncode == 0, "\n".join(failures[:10] or process.stdout.splitlines()[-20:])
+
+    def run_dbt(self, command: str, *extra: str) -> subprocess.CompletedProcess[str]:
         """dbt in a child process: dbt-duckdb keeps its connection to the warehouse open in the process that
         ran it, and DuckDB would then refuse this test's read-only connections."""
         with pytest.MonkeyPatch.context() as patch:
@@ -60,9 +66,7 @@ class Warehouse:
             for key in ("OVERCLOCK_DUCKDB_PATH", "OVERCLOCK_NAMESPACE", "OVERCLOCK_TARGET"):
                 patch.delenv(key, raising=False)
             settings = resolve_settings(production=True)
-            process = run_dbt_subprocess(settings, command.split(), list(extra), timeout=600)
-        failures = [line for line in process.stdout.splitlines() if " FAIL " in line or "ERROR" in line]
-        assert process.returncode == 0, "\n".join(failures[:10] or process.stdout.splitlines()[-20:])
+            return run_dbt_subprocess(settings, command.split(), list(extra), timeout=600)
 
     def query(self, sql: str) -> list[tuple[object, ...]]:
         connection = duckdb.connect(str(self.path), read_only=True)
@@ -397,3 +401,31 @@ def test_a_run_opens_only_files_that_are_new_or_changed(built: Warehouse, tmp_pa
     # The audit store keeps events once loaded: rewriting a file does not take them back.
     assert first > 0
     assert _snapshot(warehouse, EVENT_TABLES) == {name: before[name] for name in EVENT_TABLES}
+
+
+def test_a_reader_built_by_an_earlier_version_stops_the_run_with_what_to_do(
+    built: Warehouse, tmp_path: Path
+) -> None:
+    """An events table built before the arrivals model has no source_arrived_at, so which files it holds is
+    unknown: the run stops naming the fix, loads nothing, and the fix rebuilds the same rows."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(built.data_dir, data_dir)
+    warehouse = Warehouse(data_dir, tmp_path / "home")
+    warehouse.dbt("build", *INCREMENT)
+    expected = _snapshot(warehouse)
+    connection = duckdb.connect(str(warehouse.path))
+    connection.execute(
+        "alter table intermediate.int_ebpf__file_events_deduplicated rename source_arrived_at to source_read_at"
+    )
+    connection.close()
+    (data_dir / "ebpf" / "events" / "web-01" / "2025-06-02T11.jsonl").touch()  # something arrives
+
+    process = warehouse.run_dbt("build", *INCREMENT)
+    assert process.returncode != 0
+    assert "has no source_arrived_at column" in process.stdout
+    assert "overclock build --full-refresh -s int_ebpf__event_file_arrivals+" in process.stdout
+    [(events,)] = warehouse.query("select count(*) from intermediate.int_ebpf__file_events_deduplicated")
+    assert events == len(expected["int_ebpf__file_events_deduplicated"])
+
+    warehouse.dbt("build", "--full-refresh", "--select", "int_ebpf__event_file_arrivals+")
+    assert _snapshot(warehouse) == expected

@@ -27,7 +27,9 @@ decisions as (
     where (host, event_minute, event_type) in (
         select distinct host, event_minute, event_type
         from {{ events }}
-        where source_arrived_at > (select coalesce(max(source_arrived_at), '-infinity'::timestamp) from {{ this }})
+        where source_arrived_at > (
+            select coalesce(max(counted.source_arrived_at), '-infinity'::timestamp) from {{ this }} as counted
+        )
     )
     {%- endif %}
 
