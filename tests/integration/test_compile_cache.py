@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +31,43 @@ def codes_of(manifest_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def small(tmp_path: Path, overclock_home: Path) -> tuple[Path, Settings, dict[str, str]]:
-    """A 30-model project compiled once (cold: dbt's output is the reference)."""
-    project = generate_project(tmp_path / "small", 30)
-    settings = resolve_settings(project_dir=project.path, namespace="dev_cache")
-    summary = compile_project(settings)
+def use_home(patch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point Overclock and dbt at `home` (as the `overclock_home` fixture does)."""
+    patch.setenv("OVERCLOCK_HOME", str(home))
+    patch.setenv("DBT_TARGET_PATH", str(home / "target"))
+    patch.setenv("DBT_LOG_PATH", str(home / "logs"))
+    patch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
+    patch.delenv("OVERCLOCK_NAMESPACE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def compiled_small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings, dict[str, str]]:
+    """A 30-model project and its Overclock home after one cold compile (dbt's output is the reference), kept
+    untouched in `pristine/`; the tests work in `work/`, restored from it before each one."""
+    root = tmp_path_factory.mktemp("compile-cache-small")
+    work = root / "work"
+    with pytest.MonkeyPatch.context() as patch:
+        use_home(patch, work / "home")
+        project = generate_project(work / "project", 30)
+        settings = resolve_settings(project_dir=project.path, namespace="dev_cache")
+        summary = compile_project(settings)
     assert summary.mode == "cold"
-    return project.path, settings, codes_of(summary.manifest_path)
+    reference = codes_of(summary.manifest_path)
+    shutil.copytree(work, root / "pristine", symlinks=True)
+    return work, settings, reference
+
+
+@pytest.fixture
+def small(
+    compiled_small: tuple[Path, Settings, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Settings, dict[str, str]]:
+    """The compiled 30-model project, as the cold compile left it: restored to the same absolute paths (the
+    cache is keyed by the project's path), so each test starts from a warm cache without a compile of its own."""
+    work, settings, reference = compiled_small
+    shutil.rmtree(work)
+    shutil.copytree(work.parent / "pristine", work, symlinks=True)
+    use_home(monkeypatch, work / "home")
+    return work / "project", settings, dict(reference)
 
 
 def cache_file(settings: Settings, kind: str) -> Path:
@@ -156,8 +186,6 @@ def test_dbt_reads_the_manifest_for_state_selection(
     small: tuple[Path, Settings, dict[str, str]], tmp_path: Path
 ) -> None:
     """dbt itself accepts the written manifest as `--state`: `state:modified` finds exactly the edited model."""
-    import shutil
-
     from framework.dbt import run_dbt_subprocess
 
     path, settings, _ = small
