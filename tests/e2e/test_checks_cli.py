@@ -23,6 +23,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "checks"
 OVERCLOCK = str(Path(sys.executable).with_name("overclock"))
 
 pytestmark = pytest.mark.slow
+# The tests over the `violations` fixture run on one worker, so that its project is checked once.
+on_violations = pytest.mark.xdist_group("checks_violations")
 
 
 @dataclass
@@ -71,6 +73,7 @@ def violations(
     yield project, result
 
 
+@on_violations
 def test_each_rule_reports_its_violation_once_at_the_right_place(
     violations: tuple[Project, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -93,6 +96,7 @@ def test_each_rule_reports_its_violation_once_at_the_right_place(
     assert "wrote the json report to report.json" in result.stdout
 
 
+@on_violations
 def test_github_format_prints_annotations(
     violations: tuple[Project, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -112,6 +116,7 @@ def test_github_format_prints_annotations(
     assert "## overclock check: ❌ failed" in summary.read_text()
 
 
+@on_violations
 def test_junit_report_counts_the_failures(
     violations: tuple[Project, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -130,6 +135,7 @@ def test_junit_report_counts_the_failures(
     }
 
 
+@on_violations
 def test_select_limits_the_models_checked(
     violations: tuple[Project, subprocess.CompletedProcess[str]],
 ) -> None:
