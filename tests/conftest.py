@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.isolation import use_home
 from tests.servers import BigQueryEmulator, PostgresServer, bigquery_emulator, postgres_server
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -47,9 +48,5 @@ def bigquery() -> Iterator[BigQueryEmulator]:
 def overclock_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated Overclock state folder (warehouse file, caches) for one test."""
     home = tmp_path / "overclock-home"
-    monkeypatch.setenv("OVERCLOCK_HOME", str(home))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(home / "target"))
-    monkeypatch.setenv("DBT_LOG_PATH", str(home / "logs"))
-    monkeypatch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
-    monkeypatch.delenv("OVERCLOCK_NAMESPACE", raising=False)
+    use_home(monkeypatch, home)
     return home

@@ -18,6 +18,7 @@ from framework.compile import compile_project
 from framework.compile.compiler import cache_root, setup_key
 from framework.compile.store import FORMAT_VERSION, MAGIC
 from framework.config import Settings, resolve_settings
+from tests.isolation import use_home
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("compile_cache")]
 
@@ -29,15 +30,6 @@ def codes_of(manifest_path: Path) -> dict[str, str]:
     return {
         uid: n["compiled_code"] for uid, n in manifest["nodes"].items() if n.get("compiled_code") is not None
     }
-
-
-def use_home(patch: pytest.MonkeyPatch, home: Path) -> None:
-    """Point Overclock and dbt at `home` (as the `overclock_home` fixture does)."""
-    patch.setenv("OVERCLOCK_HOME", str(home))
-    patch.setenv("DBT_TARGET_PATH", str(home / "target"))
-    patch.setenv("DBT_LOG_PATH", str(home / "logs"))
-    patch.delenv("OVERCLOCK_DUCKDB_PATH", raising=False)
-    patch.delenv("OVERCLOCK_NAMESPACE", raising=False)
 
 
 @pytest.fixture(scope="module")
