@@ -132,7 +132,7 @@ def test_loading_leaves_the_process_environment_alone(code_location: dict[str, o
 
 def test_partitioned_schedule_requests_the_previous_day(code_location: dict[str, object]) -> None:
     defs = code_location["defs"]
-    schedule = defs.get_schedule_def("partitioned_models_daily")
+    schedule = defs.resolve_schedule_def("partitioned_models_daily")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 1, 5, 0, 0))
     (request,) = list(schedule.evaluate_tick(context).run_requests or [])
     assert request.partition_key == "2025-01-04"
