@@ -80,12 +80,9 @@ def load_manifest(settings: Settings) -> ProjectManifest:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        import orjson
+    import orjson
 
-        data: dict[str, Any] = orjson.loads(path.read_bytes())
-    except ImportError:  # pragma: no cover - orjson comes with dbt
-        data = json.loads(path.read_bytes())
+    data: dict[str, Any] = orjson.loads(path.read_bytes())
     return data
 
 

@@ -36,7 +36,7 @@ def run_check_command(
     from framework.checks.runner import run_checks
 
     config = load_check_config(settings.project.project_dir)
-    baseline_manifest = load_manifest(baseline, role="baseline") if baseline else None
+    baseline_manifest = load_manifest(baseline, role="baseline manifest") if baseline else None
     if manifest_path:
         project = load_for_check(manifest_path)
     else:

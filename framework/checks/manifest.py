@@ -6,7 +6,6 @@ path, not a manifest at all) is a `ManifestError` whose message says what to do.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property
@@ -35,10 +34,8 @@ def contract_enforced(node: Mapping[str, Any]) -> bool:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson comes with dbt's dependencies; json is the fallback
-        return json.loads(path.read_bytes())
+    import orjson
+
     return orjson.loads(path.read_bytes())
 
 
@@ -49,13 +46,13 @@ def load_manifest(path: str | Path, role: str = "manifest") -> Manifest:
         manifest_path = manifest_path / "manifest.json"
     if not manifest_path.is_file():
         raise ManifestError(
-            f"{role} manifest {manifest_path} does not exist: pass the manifest.json written by "
+            f"{role} {manifest_path} does not exist: pass the manifest.json written by "
             "`overclock compile` (or `dbt compile`), or the target folder that holds it"
         )
     try:
         data = _read_json(manifest_path)
     except (ValueError, OSError) as exc:
-        raise ManifestError(f"{role} manifest {manifest_path} is not readable JSON: {exc}") from exc
+        raise ManifestError(f"{role} {manifest_path} is not readable JSON: {exc}") from exc
     return Manifest.from_data(data, manifest_path, role)
 
 
@@ -82,7 +79,7 @@ class Manifest:
 
     @classmethod
     def from_data(cls, data: Any, path: Path | None = None, role: str = "manifest") -> Manifest:
-        where = f"{role} manifest {path}" if path else role
+        where = f"{role} {path}" if path else role
         version = schema_version_of(data)
         if version is None:
             raise ManifestError(f"{where} is not a dbt manifest (no metadata.dbt_schema_version)")

@@ -23,7 +23,7 @@ MANIFESTS = FIXTURES / "manifests"
 
 @pytest.fixture(scope="module")
 def baseline() -> Manifest:
-    return load_manifest(MANIFESTS / "baseline.json", role="baseline")
+    return load_manifest(MANIFESTS / "baseline.json", role="baseline manifest")
 
 
 def compare(baseline: Manifest, case: str | Manifest) -> CheckReport:

@@ -31,7 +31,9 @@ def test_a_missing_manifest_says_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(
         ManifestError, match=r"baseline manifest .*nope\.json does not exist: pass the manifest"
     ):
-        load_manifest(tmp_path / "nope.json", role="baseline")
+        load_manifest(tmp_path / "nope.json", role="baseline manifest")
+    with pytest.raises(ManifestError, match=r"^manifest .*nope\.json does not exist"):
+        load_manifest(tmp_path / "nope.json")
 
 
 def test_a_manifest_from_another_dbt_version_is_refused(tmp_path: Path) -> None:
@@ -42,7 +44,7 @@ def test_a_manifest_from_another_dbt_version_is_refused(tmp_path: Path) -> None:
     old = tmp_path / "manifest.json"
     old.write_text(json.dumps(data))
     with pytest.raises(ManifestError) as raised:
-        load_manifest(old, role="baseline")
+        load_manifest(old, role="baseline manifest")
     message = str(raised.value)
     assert "written by dbt 1.5.0 (manifest schema v9)" in message
     assert "reads manifest schema v12 (dbt 1.8 – 1.11)" in message
