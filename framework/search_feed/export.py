@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ ACTIONS_MODEL = "fct_search_index_actions"
 BATCHES_MODEL = "fct_search_index_batches"
 MARTS_SCHEMA = "marts"
 MANIFEST_NAME = "manifest.json"
+STAGING_NAME = ".partial"  # the new export is written here, then moved into place file by file
+PENDING_NAME = "pending.json"  # in the staging folder while files move: what the move will leave behind
 
 
 class SearchFeedError(Exception):
@@ -164,31 +167,60 @@ def _safe_component(name: str, what: str) -> str:
     return name
 
 
-def _prepare_out_dir(out_dir: Path) -> None:
-    """Create the folder; replace a previous export there, but never delete anything we did not write."""
+def _files_of_earlier_exports(out_dir: Path) -> set[Path]:
+    """Check that `out_dir` can take an export and return the files earlier exports wrote there.
+
+    Only those files are ever replaced or deleted: anything else in the folder is left alone. An export
+    interrupted while moving its files into place left its record in the staging folder; its files count too.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise SearchFeedError(f"--out {out_dir} is a file: pass a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()):
-        manifest = out_dir / MANIFEST_NAME
-        if not manifest.is_file():
+    if not out_dir.is_dir():
+        return set()
+    manifest = out_dir / MANIFEST_NAME
+    pending = out_dir / STAGING_NAME / PENDING_NAME
+    if not manifest.is_file() and not pending.is_file():
+        if any(child.name != STAGING_NAME for child in out_dir.iterdir()):
             raise SearchFeedError(
                 f"--out {out_dir} is not empty and holds no earlier search-feed export: pass an empty or new folder"
             )
+        return set()
+    files: set[Path] = set()
+    for record in (manifest, pending):
+        if not record.is_file():
+            continue
         try:
-            previous = json.loads(manifest.read_text())
-            files = [out_dir / entry["file"] for entry in previous["batches"]]
+            data = json.loads(record.read_text())
+            names = [entry["file"] for entry in data["batches"]] + list(data.get("earlier_files", []))
         except (ValueError, KeyError, TypeError) as exc:
             raise SearchFeedError(
-                f"{manifest} is not a search-feed manifest ({exc}): pass another --out"
+                f"{record} is not a search-feed manifest ({exc}): pass another --out"
             ) from exc
-        for path in files:
-            path.unlink(missing_ok=True)
-        manifest.unlink()
-        # Remove the destination folders the previous export left empty.
-        for folder in sorted((p for p in out_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-    out_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            path = (out_dir / name).resolve()
+            if not path.is_relative_to(out_dir):
+                raise SearchFeedError(f"{record} lists {name!r}, outside {out_dir}: pass another --out")
+            files.add(path)
+    return files
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def _remove_earlier_files(out_dir: Path, files: set[Path]) -> None:
+    """Delete the earlier export's files the new one did not replace, and the folders that leaves empty."""
+    folders: set[Path] = set()
+    for path in files:
+        path.unlink(missing_ok=True)
+        folders.update(
+            parent for parent in path.parents if parent.is_relative_to(out_dir) and parent != out_dir
+        )
+    for folder in sorted(folders, key=lambda p: -len(p.parts)):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _batches(
@@ -208,6 +240,25 @@ def _batches(
         yield current, group
 
 
+def _manifest(schema: str, out: Path, written: Sequence[ExportedBatch]) -> dict[str, Any]:
+    return {
+        "schema": schema,
+        "batches": [
+            {
+                "batch_id": batch.batch_id,
+                "cluster": batch.cluster_name,
+                "index": batch.index_name,
+                "tick_at": batch.tick_at,
+                "file": batch.path.relative_to(out).as_posix(),
+                "documents": batch.documents,
+                "bytes": batch.bytes,
+                "sha256": batch.sha256,
+            }
+            for batch in written
+        ],
+    }
+
+
 def export_search_feed(settings: Settings, out_dir: str | Path) -> SearchFeedExport:
     """Write every batch of the built feed under `out_dir`; see the module docstring for the layout."""
     out = Path(out_dir).resolve()
@@ -218,11 +269,19 @@ def export_search_feed(settings: Settings, out_dir: str | Path) -> SearchFeedExp
             str(batch_id): (int(documents), int(size))
             for batch_id, documents, size in provider.query(_select_batch_sizes(provider, schema))
         }
-    _prepare_out_dir(out)
+    earlier = _files_of_earlier_exports(out)  # refuses a foreign folder before anything is written
+    out.mkdir(parents=True, exist_ok=True)
     written: list[ExportedBatch] = []
-    staging = out / ".partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging = out / STAGING_NAME
+    # An interrupted export's staged files are disposable; its pending record (the files it had started to
+    # move into place) stays until this export's own record, which carries those files on, replaces it.
+    if staging.is_dir():
+        for child in staging.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            elif child.name != PENDING_NAME:
+                child.unlink()
+    staging.mkdir(exist_ok=True)
     try:
         for (cluster, index, batch_id, tick_at), actions in _batches(rows):
             body = bytearray()
@@ -261,26 +320,24 @@ def export_search_feed(settings: Settings, out_dir: str | Path) -> SearchFeedExp
                 f"{len(missing)} batch(es) of {BATCHES_MODEL} have no actions (e.g. {min(missing)}): "
                 f"rebuild the feed (`overclock build -s +{BATCHES_MODEL}`)"
             )
-        # Move the finished files into place only once every batch checked out.
-        for child in staging.iterdir():
-            child.rename(out / child.name)
+        manifest = _manifest(schema, out, written)
+        # Every batch checked out: move the files into place one by one (each move replaces an earlier
+        # export's file of the same batch atomically; nobody else's file is touched), then the manifest.
+        left_behind = earlier - {batch.path for batch in written}
+        pending = {
+            **manifest,
+            "earlier_files": sorted(path.relative_to(out).as_posix() for path in left_behind),
+        }
+        _write_atomically(staging / PENDING_NAME, json.dumps(pending))
+        for batch in written:
+            batch.path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / batch.path.relative_to(out), batch.path)
+        _write_atomically(out / MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        _remove_earlier_files(out, left_behind)
+        shutil.rmtree(staging)
+    except OSError as exc:
+        raise SearchFeedError(f"cannot write the export under {out}: {exc}") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    manifest = {
-        "schema": schema,
-        "batches": [
-            {
-                "batch_id": batch.batch_id,
-                "cluster": batch.cluster_name,
-                "index": batch.index_name,
-                "tick_at": batch.tick_at,
-                "file": batch.path.relative_to(out).as_posix(),
-                "documents": batch.documents,
-                "bytes": batch.bytes,
-                "sha256": batch.sha256,
-            }
-            for batch in written
-        ],
-    }
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        if not (staging / PENDING_NAME).is_file():  # nothing moved yet: the staged files are disposable
+            shutil.rmtree(staging, ignore_errors=True)
     return SearchFeedExport(out_dir=out, schema=schema, batches=tuple(written))

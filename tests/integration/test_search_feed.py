@@ -4,6 +4,7 @@ a tick-by-tick reference implementation, for batch limits, big-guild routing, an
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -222,3 +223,64 @@ def test_export_without_a_warehouse_says_what_to_do(tmp_path: Path) -> None:
         with pytest.raises(SearchFeedError, match="overclock build -s \\+fct_search_index_batches"):
             export_search_feed(resolve_settings(production=True), tmp_path / "out")
     assert not empty.path.exists()
+
+
+def test_export_again_replaces_only_its_own_files_and_survives_an_interrupted_move(
+    warehouse: SearchWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framework.config import resolve_settings
+    from framework.search_feed import export as export_module
+
+    out = tmp_path / "feed"
+
+    def export() -> None:
+        with patched_environ(warehouse.environ()):
+            export_search_feed(resolve_settings(production=True), out)
+
+    export()
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.ndjson")}
+    some_destination = next(iter(first)).parent
+    # Someone's notes beside the files, and a batch of an earlier export that the next one no longer has.
+    (out / some_destination / "notes.txt").write_text("mine")
+    (out / "README").write_text("mine too")
+    gone = Path("es-old/old-index/old-batch.ndjson")
+    (out / gone).parent.mkdir(parents=True)
+    (out / gone).write_bytes(b'{"delete": {}}\n')
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["batches"].append({**manifest["batches"][0], "batch_id": "old-batch", "file": gone.as_posix()})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    # The move into place fails halfway: an error, and every file of the earlier export is still there.
+    real_replace, moves = os.replace, []
+
+    def failing_replace(source: object, target: object) -> None:
+        moves.append(target)
+        if len(moves) > len(first) // 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_module.os, "replace", failing_replace)
+    with pytest.raises(SearchFeedError, match=r"cannot write the export .*No space left"):
+        export()
+    assert all((out / entry["file"]).is_file() for entry in manifest["batches"])
+    monkeypatch.setattr(export_module.os, "replace", real_replace)
+
+    export()
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.ndjson")} == first
+    assert not (out / "es-old").exists() and not (out / ".partial").exists()
+    assert (out / some_destination / "notes.txt").read_text() == "mine"
+    assert (out / "README").read_text() == "mine too"
+    assert len(json.loads((out / "manifest.json").read_text())["batches"]) == len(first)
+
+
+def test_export_into_a_folder_left_by_an_interrupted_first_export(
+    warehouse: SearchWarehouse, tmp_path: Path
+) -> None:
+    from framework.config import resolve_settings
+
+    out = tmp_path / "feed"
+    (out / ".partial" / "es-a" / "index").mkdir(parents=True)  # killed while staging: nothing was in place
+    (out / ".partial" / "es-a" / "index" / "half.ndjson").write_bytes(b'{"index"')
+    with patched_environ(warehouse.environ()):
+        export = export_search_feed(resolve_settings(production=True), out)
+    assert sorted(out.rglob("*.ndjson")) == sorted(batch.path for batch in export.batches)
