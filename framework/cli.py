@@ -175,8 +175,13 @@ def _dbt_command(name: str, help_text: str, full_refresh: bool, deferrable: bool
 
         settings = settings_from(options)
         options, defer_args = deferral_args(settings, options)
+        # An exclusion that matches nothing excludes nothing (`--exclude tag:legacy` once nothing is legacy).
+        exclusions = [token for text in options.get("exclude") or () for token in text.split()]
         invocation = run_and_report(
-            settings, [name], [*selection_args(options), *defer_args, *dbt_args], may_match_nothing=[MODIFIED]
+            settings,
+            [name],
+            [*selection_args(options), *defer_args, *dbt_args],
+            may_match_nothing=[MODIFIED, *exclusions],
         )
         if defer_args and not invocation.results:
             click.echo(f"nothing differs from production: {settings.namespace} is up to date")

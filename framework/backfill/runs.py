@@ -132,8 +132,9 @@ def _selected(settings: Settings, manifest: Mapping[str, Any], request: Backfill
         except DbtError as exc:
             raise BackfillError(f"selection {' '.join(request.select)!r}: {exc}") from None
     if not chosen:
+        excluding = f" excluding {' '.join(request.exclude)!r}" if request.exclude else ""
         raise BackfillError(
-            f"selection {' '.join(request.select)!r} matches no model: check the name with `overclock ls`"
+            f"selection {' '.join(request.select)!r}{excluding} matches no model: check the names with `overclock ls`"
         )
     return chosen
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from framework.checks.compiled import CompileFailed
+from framework.checks.compiled import CompileFailed, SelectionError
 from framework.checks.config import CheckConfigError
 from framework.checks.manifest import ManifestError
 from framework.checks.registry import RuleRegistryError
@@ -16,7 +16,14 @@ from framework.plugins import PluginError
 
 # Errors the user fixes (a path, a config, a plugin, a project that does not compile): one line, exit 2
 # (or dbt's own exit code when compilation failed).
-USAGE_ERRORS = (ManifestError, CheckConfigError, PluginError, RuleRegistryError, CompileFailed)
+USAGE_ERRORS = (
+    ManifestError,
+    CheckConfigError,
+    PluginError,
+    RuleRegistryError,
+    CompileFailed,
+    SelectionError,
+)
 
 
 def run_check_command(

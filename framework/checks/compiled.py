@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 _CYCLE = re.compile(r"found a cycle", re.IGNORECASE)
 
 
+class SelectionError(Exception):
+    """`--select`/`--exclude` cannot be evaluated or selects nothing; exit code 2."""
+
+
 class CompileFailed(Exception):
     """The project did not compile for a reason other than a cycle: nothing could be checked (exit 2)."""
 
@@ -62,6 +66,7 @@ def select_models(manifest: Manifest, select: Sequence[str], exclude: Sequence[s
     from dbt.contracts.graph.manifest import WritableManifest
     from dbt.graph import Graph, NodeSelector
     from dbt.graph.cli import parse_difference
+    from dbt_common.exceptions import DbtBaseException
 
     _ensure_dbt_flags()
     if manifest.path is None:
@@ -72,8 +77,26 @@ def select_models(manifest: Manifest, select: Sequence[str], exclude: Sequence[s
     graph.add_nodes_from(manifest.graph.nodes)
     graph.add_edges_from(manifest.graph.edges)
     selector = NodeSelector(Graph(graph), dbt_manifest)
-    spec = parse_difference(list(select) or None, list(exclude) or None)
-    return frozenset(selector.get_selected(spec, warn_on_no_nodes=False))
+    try:
+        # A selection that matches nothing is a typo, as in `overclock build`: a gate that checks no model
+        # must not pass. Exclusions may match nothing (`--exclude tag:legacy` once nothing is legacy).
+        unmatched = [
+            token
+            for text in select
+            for token in text.split()
+            if not token.startswith("state:")
+            and not selector.get_selected(parse_difference([token], None), warn_on_no_nodes=False)
+        ]
+        spec = parse_difference(list(select) or None, list(exclude) or None)
+        selected = frozenset(selector.get_selected(spec, warn_on_no_nodes=False))
+    except DbtBaseException as exc:  # a malformed spec, e.g. an unknown method
+        reason = str(getattr(exc, "msg", exc)).strip()
+        raise SelectionError(f"selection {' '.join([*select, *exclude])!r}: {reason}") from exc
+    if unmatched:
+        raise SelectionError(
+            f"selection '{', '.join(unmatched)}' matches no model: check the name with `overclock ls`"
+        )
+    return selected
 
 
 def _ensure_dbt_flags() -> None:

@@ -146,6 +146,20 @@ def test_select_limits_the_models_checked(
         report["summary"]["models_checked"] == 4
     )  # fct_orders, fct_payments, customer_orders, dim_customers
     assert {v["model"] for v in report["violations"]} == {"fct_payments", "dim_customers", "customer_orders"}
+    # An exclusion that matches nothing excludes nothing.
+    excluded = project.check("--manifest", str(project.target), "-s", "marts", "--exclude", "tag:legacy")
+    assert "in 4 models" in excluded.stdout, excluded.stdout + excluded.stderr
+    # A selection that matches nothing is a typo: a gate that checked nothing must not pass.
+    for spec, error in (
+        ("fct_orderz", "error: selection 'fct_orderz' matches no model"),
+        (
+            "nosuchmethod:x",
+            "error: selection 'marts nosuchmethod:x': 'nosuchmethod' is not a valid method name",
+        ),
+    ):
+        typo = project.check("--manifest", str(project.target), "-s", "marts", "-s", spec)
+        assert typo.returncode == 2 and typo.stderr.startswith(error), typo.stderr
+        assert "Traceback" not in typo.stderr
 
 
 def test_a_clean_project_reports_nothing(tmp_path: Path) -> None:
