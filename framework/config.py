@@ -180,10 +180,10 @@ def resolve_namespace(
 
     env = os.environ if env is None else env
     if production:
-        if namespace:
+        if namespace is not None:
             raise naming.NamespaceError("--prod and --namespace exclude each other: pass one of them")
         return Namespace(naming.PRODUCTION, is_production=True, source="production")
-    if namespace:
+    if namespace is not None:  # an empty --namespace is refused, not taken for "not given"
         raw, source = namespace, "flag"
     elif env.get("OVERCLOCK_NAMESPACE"):
         raw, source = env["OVERCLOCK_NAMESPACE"], "env"

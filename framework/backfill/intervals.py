@@ -104,6 +104,8 @@ def parse_moment(text: str) -> tuple[datetime, Grain]:
         )
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a valid date: {exc}") from exc
+    if int(minute or 0) or int(second or 0):
+        raise ValueError(f"'{text}': partitions start on the hour at the finest; write YYYY-MM-DDTHH")
     precision = (
         Grain.YEAR
         if month is None
@@ -122,7 +124,12 @@ def inclusive_range(start: str, end: str, grain: Grain) -> Interval:
     end_moment, end_precision = parse_moment(end)
     first = grain.floor(start_moment)
     # The end is inclusive at its own precision, then widened to whole partitions of the grain.
-    last_exclusive = grain.ceil(end_precision.add(end_precision.floor(end_moment), 1))
+    try:
+        last_exclusive = grain.ceil(end_precision.add(end_precision.floor(end_moment), 1))
+    except (OverflowError, ValueError):
+        raise ValueError(
+            f"--end {end} is too far in the future: the last partition must end before 10000"
+        ) from None
     if last_exclusive <= first:
         raise ValueError(f"--end {end} is before --start {start}")
     return Interval(first, last_exclusive)

@@ -35,6 +35,8 @@ def _error_message(output: str) -> str:
             start = index
             break
     relevant = lines[start:] if start is not None else lines[-15:]
+    if "Traceback (most recent call last):" in relevant:  # dbt's own stack trace says nothing to the user
+        relevant = relevant[: relevant.index("Traceback (most recent call last):")]
     relevant = [line for line in relevant if line.strip() and not line.startswith("Done.")]
     return "\n".join(relevant[:40]) or "dbt failed without a message"
 

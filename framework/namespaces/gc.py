@@ -35,7 +35,10 @@ def parse_age(text: str) -> timedelta:
     match = _AGE.match(text)
     if not match or int(match.group(1)) == 0:
         raise NamespaceError(f"age {text!r} is not a positive number followed by s, m, h, d or w (e.g. 7d)")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise NamespaceError(f"age {text!r} is too large: timedelta stops at 999999999 days") from None
 
 
 def format_age(age: timedelta) -> str:

@@ -134,7 +134,7 @@ def sanitize_namespace(raw: str, engine: str = "duckdb") -> str:
     # Only spaces are trimmed: a newline or tab anywhere is a control character, and rejected.
     text = unicodedata.normalize("NFKC", raw).strip(" ")
     if not text:
-        raise NamespaceError("namespace is empty: pass --namespace NAME (letters, digits, underscores)")
+        raise NamespaceError("namespace is empty: name it with letters, digits and underscores")
     if (reason := _rejection(raw, text)) is not None:
         raise NamespaceError(reason)
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_TRANSLITERATION))
@@ -144,7 +144,9 @@ def sanitize_namespace(raw: str, engine: str = "duckdb") -> str:
     if lost:
         cleaned = f"{cleaned}_{_digest(text)}".lstrip("_")
     if not cleaned:
-        raise NamespaceError(f"namespace {raw!r} has no letters or digits: pass --namespace NAME")
+        raise NamespaceError(
+            f"namespace {raw!r} has no letters or digits: name it with letters, digits and underscores"
+        )
     if not cleaned[0].isalpha():
         cleaned = f"n_{cleaned}"
     limit = namespace_limit(engine)

@@ -81,6 +81,8 @@ def test_defer_without_production_state_says_so_and_builds_everything(project: P
         (("ns", "drop", "PROD"), "production"),
         (("ns", "drop", "dev_nobody", "--yes"), "no namespace"),
         (("ns", "gc", "--older-than", "a week"), "age"),
+        (("ns", "gc", "--older-than", "10000000000d"), "too large"),
+        (("build", "--namespace", ""), "namespace is empty"),
     ],
 )
 def test_refusals_are_one_line_with_exit_code_2(project: Path, args: tuple[str, ...], message: str) -> None:

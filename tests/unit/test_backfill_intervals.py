@@ -56,7 +56,10 @@ def test_parse_moment(text: str, moment: dt, precision: Grain) -> None:
     assert parse_moment(text) == (moment, precision)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2025-13-01", "2025-02-30", "25-01-01", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["yesterday", "2025-13-01", "2025-02-30", "25-01-01", "", "2025-01-01T06:30", "2025-01-01 06:00:15"],
+)
 def test_parse_moment_rejects_what_is_not_a_date(text: str) -> None:
     with pytest.raises(ValueError):
         parse_moment(text)
@@ -80,6 +83,12 @@ def test_inclusive_range(start: str, end: str, grain: Grain, expected: Interval)
 def test_inclusive_range_refuses_an_end_before_the_start() -> None:
     with pytest.raises(ValueError, match="before"):
         inclusive_range("2025-02-01", "2025-01-31", Grain.DAY)
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "9999-12", "9999"])
+def test_an_end_past_the_calendar_is_an_error_not_an_overflow(end: str) -> None:
+    with pytest.raises(ValueError, match="too far in the future"):
+        inclusive_range("2025-01-01", end, Grain.DAY)
 
 
 def test_partitions_cover_the_span_at_the_grain() -> None:
