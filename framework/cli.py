@@ -174,6 +174,8 @@ def _dbt_command(name: str, help_text: str, full_refresh: bool, deferrable: bool
         from framework.namespaces.deferral import MODIFIED
 
         settings = settings_from(options)
+        if name != "test" and (refusal := settings.namespace_refusal()):
+            fail(refusal)
         options, defer_args = deferral_args(settings, options)
         # An exclusion that matches nothing excludes nothing (`--exclude tag:legacy` once nothing is legacy).
         exclusions = [token for text in options.get("exclude") or () for token in text.split()]
@@ -511,7 +513,7 @@ def backfill_group(ctx: click.Context, **options: Any) -> None:
     """Backfill partitioned models over a range: plan, run batches in dependency order, record what is done.
 
     \b
-    overclock backfill -s events_daily+ --start 2025-01-01 --end 2025-12-31 [--dry-run]
+    overclock backfill -s fct_live_event_broadcast_acks --start 2025-01-01 --end 2025-12-31 [--dry-run]
     overclock backfill status [RUN_ID] | resume RUN_ID | cancel RUN_ID
     """
     if ctx.invoked_subcommand is not None:

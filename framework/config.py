@@ -51,6 +51,9 @@ class Target:
     engine: str  # duckdb | postgres | bigquery | another adapter type
     profile_name: str
     outputs: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Whether the output's schema (dataset) is `{{ env_var('OVERCLOCK_NAMESPACE') }}`: only then can an
+    # invocation write into its namespace; otherwise dbt writes to the profile's own schema, as plain dbt.
+    takes_namespace: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,20 @@ class Settings:
     def duckdb_path(self) -> Path:
         override = os.environ.get("OVERCLOCK_DUCKDB_PATH")
         return Path(override) if override else self.project.home / "warehouse.duckdb"
+
+    def namespace_refusal(self) -> str | None:
+        """Why this invocation may not write (its namespace cannot apply to the project), or None."""
+        if self.namespace.is_production or self.target.takes_namespace:
+            return None
+        schema = self.target.outputs[self.target.name].get(
+            "schema", self.target.outputs[self.target.name].get("dataset")
+        )
+        return (
+            f"namespace {self.namespace.name} cannot apply: target '{self.target.name}' of profile "
+            f"'{self.target.profile_name}' writes to schema {schema!r}, not to "
+            "\"{{ env_var('OVERCLOCK_NAMESPACE') }}\", so dbt would write to the project's own schemas. Set the "
+            "profile's schema to that (README: Namespaces), or pass --prod to write where the profile says"
+        )
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables read by `project/profiles.yml`, the sources and the schema macros."""
@@ -160,11 +177,13 @@ def resolve_target(
         known = ", ".join(sorted(outputs)) or "none"
         raise ConfigError(f"target '{name}' is not in profile '{profile_name}' (known: {known})")
     adapter_type = str(_render_profile_value(outputs[name].get("type"), env))
+    schema = outputs[name].get("schema", outputs[name].get("dataset"))
     return Target(
         name=str(name),
         engine=ENGINE_BY_ADAPTER_TYPE.get(adapter_type, adapter_type),
         profile_name=profile_name,
         outputs=outputs,
+        takes_namespace="OVERCLOCK_NAMESPACE" in str(schema),
     )
 
 

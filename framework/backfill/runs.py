@@ -81,6 +81,7 @@ class PreparedBackfill:
     plan: BackfillPlan
     notes: list[str] = field(default_factory=list)
     parsed_manifest: Any = None  # dbt's Manifest object if planning parsed the project (the batches reuse it)
+    blocked: str | None = None  # why running the plan would fail in every batch (inputs not built)
 
 
 # --- planning -----------------------------------------------------------------------------------------------
@@ -162,10 +163,51 @@ def prepare(settings: Settings, request: BackfillRequest, store: StateStore) -> 
             problems.append(str(exc))
     if problems:
         raise BackfillError("; ".join(problems))
+    unbuilt = _unbuilt_inputs(manifest, candidates, store)
+    blocked = _unbuilt_message(settings, manifest, unbuilt) if unbuilt else None
+    if blocked:
+        notes.append(blocked)  # a dry run shows it; a run stops on it
     recorded = store.recorded_intervals([model.unique_id for model in models])
     present = store.tables_present([(model.unique_id, model.schema, model.alias) for model in models])
     plan = plan_backfill(models, span, grain, recorded, present, _lineage(manifest), request.batch_size)
-    return PreparedBackfill(request, plan, notes, project_manifest.parsed)
+    return PreparedBackfill(request, plan, notes, project_manifest.parsed, blocked)
+
+
+def _inputs(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
+    """The models, seeds and snapshots whose relations the model reads (through ephemeral models)."""
+    nodes, found = manifest["nodes"], set()
+    for parent in (nodes[unique_id].get("depends_on") or {}).get("nodes") or []:
+        node = nodes.get(parent)
+        if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
+            continue
+        if (node.get("config") or {}).get("materialized") == "ephemeral":
+            found |= _inputs(manifest, parent)
+        else:
+            found.add(parent)
+    return found
+
+
+def _unbuilt_inputs(manifest: Mapping[str, Any], backfilled: Sequence[str], store: StateStore) -> list[str]:
+    """What the backfilled models read from outside the backfill that is not built in this namespace: every
+    batch would fail on it (one dbt run per partition, as failures are narrowed down), so it stops the run."""
+    outside = sorted({parent for uid in backfilled for parent in _inputs(manifest, uid)} - set(backfilled))
+    nodes = manifest["nodes"]
+    present = store.tables_present([(uid, nodes[uid]["schema"], nodes[uid]["alias"]) for uid in outside])
+    return [uid for uid in outside if not present[uid]]
+
+
+def _unbuilt_message(settings: Settings, manifest: Mapping[str, Any], unbuilt: Sequence[str]) -> str:
+    nodes = manifest["nodes"]
+    shown = ", ".join(
+        f"{nodes[uid]['name']} ({nodes[uid]['schema']}.{nodes[uid]['alias']})" for uid in unbuilt[:3]
+    )
+    more = f" and {len(unbuilt) - 3} more" if len(unbuilt) > 3 else ""
+    where = "--prod" if settings.namespace.is_production else f"--namespace {settings.namespace.name}"
+    build = " ".join(f"+{nodes[uid]['name']}" for uid in unbuilt)
+    return (
+        f"the backfilled models read {shown}{more}, not built in {settings.namespace.name}: "
+        f"build them first (`overclock build -s {build} {where}`)"
+    )
 
 
 def plan_backfill_run(settings: Settings, request: BackfillRequest) -> PreparedBackfill:
@@ -190,8 +232,12 @@ def run_backfill(
 ) -> BackfillResult:
     """Plan and run a backfill; the result says what was done, what failed and what was skipped."""
     observer = observer or BackfillObserver()
+    if refusal := settings.namespace_refusal():
+        raise BackfillError(refusal)
     with StateStore(settings) as store:
         prepared = prepare(settings, request, store)
+        if prepared.blocked:
+            raise BackfillError(prepared.blocked)
         for note in prepared.notes:
             observer.note(note)
         if run_id is None and prepared.plan.due_count == 0:

@@ -44,10 +44,15 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_build_another_project(other_project: Path) -> None:
+    """Its profile writes to schema `main`, not to the namespace: a dev build would write to the project's
+    own schemas, so it is refused; `--prod` says "where the profile says"."""
     warehouse = other_project / "other.duckdb"
-    result = overclock(
-        "build", "--project-dir", str(other_project), env={"OTHER_PROJECT_DUCKDB": str(warehouse)}
-    )
+    env = {"OTHER_PROJECT_DUCKDB": str(warehouse)}
+    refused = overclock("build", "--project-dir", str(other_project), env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: namespace dev_") and "writes to schema 'main'" in refused.stderr
+    assert not warehouse.exists()
+    result = overclock("build", "--prod", "--project-dir", str(other_project), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute("select count(*) from main.shipped_orders").fetchone() == (2,)
@@ -57,6 +62,7 @@ def test_build_one_model_builds_just_that_model(other_project: Path) -> None:
     warehouse = other_project / "other.duckdb"
     result = overclock(
         "run",
+        "--prod",
         "--project-dir",
         str(other_project),
         "-s",
@@ -69,14 +75,17 @@ def test_build_one_model_builds_just_that_model(other_project: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         tables = {
             row[0]
-            for row in connection.execute("select table_name from information_schema.tables").fetchall()
+            for row in connection.execute(
+                "select table_name from information_schema.tables where table_schema <> 'overclock_meta'"
+            ).fetchall()
         }
-    assert tables == {"orders"}
+    assert tables == {"orders"}  # (overclock_meta holds the namespace registry)
 
 
 def test_unknown_model_is_a_one_line_error_with_exit_code_2(other_project: Path) -> None:
     result = overclock(
         "build",
+        "--prod",
         "--project-dir",
         str(other_project),
         "-s",
@@ -93,6 +102,7 @@ def test_failing_model_exits_1(other_project: Path) -> None:
     (other_project / "models" / "broken.sql").write_text("select no_such_column from {{ ref('orders') }}\n")
     result = overclock(
         "run",
+        "--prod",
         "--project-dir",
         str(other_project),
         env={"OTHER_PROJECT_DUCKDB": str(other_project / "other.duckdb")},
