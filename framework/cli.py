@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from framework.config import ConfigError, Settings
+from framework.config import ConfigError, Settings, parse_vars
 
 if TYPE_CHECKING:
     from framework.dbt import DbtInvocation
@@ -74,13 +74,24 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return warehouse_options(function)
 
 
+def _checked_vars(_context: click.Context, _parameter: click.Parameter, text: str | None) -> str | None:
+    """Refuse malformed --vars in one line before dbt starts (dbt's own message is a parser dump)."""
+    from framework.config import parse_vars
+
+    try:
+        parse_vars(text)
+    except ConfigError as exc:
+        fail(str(exc))
+    return text
+
+
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-s", "--select", "select", multiple=True, help="dbt selection (repeatable)."),
         click.option("--exclude", multiple=True, help="dbt exclusion (repeatable)."),
         click.option("--selector", help="a named selector from selectors.yml."),
-        click.option("--vars", help="YAML dict of project vars, as in dbt."),
-        click.option("--threads", type=int, help="dbt threads."),
+        click.option("--vars", callback=_checked_vars, help="YAML dict of project vars, as in dbt."),
+        click.option("--threads", type=click.IntRange(min=1), help="dbt threads."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -518,19 +529,15 @@ def backfill_group(ctx: click.Context, **options: Any) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    import yaml
-
     from framework.backfill import BackfillError, BackfillRequest, plan_backfill_run, run_backfill
     from framework.backfill.progress import RichProgress, render_plan
 
     if not (options["select"] and options["start"] and options["end"]):
         fail("backfill needs -s/--select, --start and --end (or a subcommand: status, resume, cancel)")
     try:
-        user_vars = yaml.safe_load(options["vars"]) if options["vars"] else {}
-    except yaml.YAMLError as exc:
-        fail(f"--vars is not valid YAML: {exc}")
-    if not isinstance(user_vars, dict):
-        fail("--vars must be a YAML dictionary, e.g. --vars '{key: value}'")
+        user_vars = parse_vars(options["vars"])
+    except ConfigError as exc:
+        fail(str(exc))
     request = BackfillRequest(
         select=tuple(options["select"]),
         exclude=tuple(options["exclude"]),

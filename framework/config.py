@@ -187,6 +187,28 @@ def resolve_target(
     )
 
 
+def parse_vars(text: str | None) -> dict[str, Any]:
+    """`--vars` as dbt reads it, a YAML dictionary; anything else is a one-line ConfigError."""
+    import yaml
+
+    if not text:
+        return {}
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = (
+            f" at column {mark.column + 1}" + (f" of line {mark.line + 1}" if mark.line else "")
+            if mark
+            else ""
+        )
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"--vars is not valid YAML: {problem}{where}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"--vars must be a YAML dictionary, e.g. --vars '{{key: value}}', got {text!r}")
+    return loaded
+
+
 def resolve_namespace(
     target: Target,
     namespace: str | None = None,

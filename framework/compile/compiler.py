@@ -30,7 +30,7 @@ from typing import Any
 from framework.compile import artifacts, fallback, fingerprints, scanner
 from framework.compile import state as state_module
 from framework.compile.store import CacheStore
-from framework.config import Settings
+from framework.config import ConfigError, Settings, parse_vars
 
 STATE_FORMAT = 2
 # In-file config keys whose new value can be taken as is (they clobber; no merge rules apply).
@@ -175,18 +175,11 @@ class Inputs:
 
 
 def resolve_inputs(settings: Settings, vars_text: str | None) -> Inputs:
-    import yaml
-
     environment = {**os.environ, **settings.dbt_env()}
-    cli_vars: dict[str, Any] = {}
-    if vars_text:
-        try:
-            loaded = yaml.safe_load(vars_text)
-        except yaml.YAMLError as exc:
-            raise CompileError(f"--vars is not valid YAML: {exc}", exit_code=2) from exc
-        if not isinstance(loaded, dict):
-            raise CompileError("--vars must be a YAML dictionary, e.g. --vars '{key: value}'", exit_code=2)
-        cli_vars = loaded
+    try:
+        cli_vars = parse_vars(vars_text)
+    except ConfigError as exc:
+        raise CompileError(str(exc), exit_code=2) from None
     layout = scanner.ProjectLayout.read(settings.project.project_dir, settings.project.profiles_dir)
     adapter_type = settings.target.outputs[settings.target.name].get("type")
     return Inputs(
