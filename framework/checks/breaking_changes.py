@@ -166,6 +166,7 @@ class _Comparison:
             lambda node: context.parsed_or_none(node, self.baseline),
         )
         self._consumer_analyses: dict[str, Analysis | None] = {}
+        self.unresolved: list[str] = []  # changed models whose columns could not be resolved
 
     def findings(self) -> Iterator[Finding]:
         yield from self.removed_models()
@@ -175,6 +176,14 @@ class _Comparison:
                 continue
             yield from self.column_findings(unique_id, old, node)
             yield from self.grain_findings(unique_id, old, node)
+        if self.unresolved:
+            # Silence would read as "no breaking change": say which changed models were not compared.
+            names = ", ".join(sorted(self.unresolved)[:5]) + (" ..." if len(self.unresolved) > 5 else "")
+            self.context.notes.append(
+                f"breaking_changes could not resolve the columns of {len(self.unresolved)} changed model(s) "
+                f"({names}), so their column changes were not compared: declare the columns of the sources "
+                "they read (or enforce a contract)"
+            )
 
     # --- models ----------------------------------------------------------------------------------------------
 
@@ -235,6 +244,7 @@ class _Comparison:
         old_shape: Shape = self.baseline_shapes.shape(unique_id)
         new_shape: Shape = self.current_shapes.shape(unique_id)
         if old_shape.columns is None or new_shape.columns is None:
+            self.unresolved.append(str(node.get("name", unique_id)))
             return
         for change in diff_columns(old_shape.columns, new_shape.columns):
             uses = self.downstream_uses(unique_id, change.column)

@@ -66,6 +66,8 @@ def run_check_command(
         selected=selected,
         cache_dir=settings.project.home / "checks",
     )
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(render(report, output_format))

@@ -11,6 +11,7 @@ Lineage is best effort: SQL sqlglot cannot qualify leaves a shape unknown (None)
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -94,8 +95,33 @@ def declared_shape(node: Mapping[str, Any], dialect: str) -> Shape:
     return Shape(declared, "yml") if declared else UNKNOWN_SHAPE
 
 
+# A relation that is a table function (dbt-duckdb's external sources: `read_parquet('...')`) gets a
+# three-part stand-in name, the same wherever it is met, so that it can carry its source's declared columns.
+_EXTERNAL = "overclock_external"
+
+
+def _function_key(function: exp.Expr) -> tuple[str, str, str]:
+    text = function.sql().lower()
+    return (_EXTERNAL, _EXTERNAL, "r" + hashlib.sha1(text.encode()).hexdigest()[:16])
+
+
 def table_key(table: exp.Table) -> tuple[str, ...]:
+    from sqlglot import exp
+
+    if isinstance(table.this, exp.Func):
+        return _function_key(table.this)
     return tuple(part.name.lower() for part in table.parts)
+
+
+def name_table_functions(tree: exp.Expr) -> exp.Expr:
+    """Replace each table function in `tree` by its stand-in table (see `_function_key`)."""
+    from sqlglot import exp
+
+    for table in list(tree.find_all(exp.Table)):
+        if isinstance(table.this, exp.Func):
+            catalog, db, name = _function_key(table.this)
+            table.replace(exp.table_(name, db=db, catalog=catalog, alias=table.alias or None))
+    return tree
 
 
 # dbt writes relation names as quoted parts joined by dots: "db"."schema"."table", `project`.`dataset`.`t`.
@@ -118,8 +144,10 @@ def relation_key(relation_name: str | None, dialect: str) -> tuple[str, ...] | N
         table = exp.to_table(relation_name, dialect=dialect or None)
     except (SqlglotError, ValueError):
         return None
+    if isinstance(table, exp.Table) and isinstance(table.this, exp.Func):
+        return _function_key(table.this)  # dbt-duckdb's external sources render as read_parquet(...)
     if not isinstance(table, exp.Table) or not isinstance(table.this, exp.Identifier):
-        return None  # e.g. dbt-duckdb's external sources render as read_parquet(...)
+        return None
     return table_key(table)
 
 
@@ -237,7 +265,11 @@ class ShapeResolver:
         dialect = self.dialect or None
         schema = MappingSchema(self._schema(node, parent_shape), dialect=dialect)
         qualified = qualify(
-            tree, dialect=dialect, schema=schema, validate_qualify_columns=False, identify=False
+            name_table_functions(tree),
+            dialect=dialect,
+            schema=schema,
+            validate_qualify_columns=False,
+            identify=False,
         )
         annotate_types(qualified, schema=schema, dialect=dialect)
         scope = build_scope(qualified)

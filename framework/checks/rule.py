@@ -57,6 +57,7 @@ class CheckContext:
         self.display_root = display_root or Path.cwd()
         self.cache_dir = cache_dir  # where parse verdicts persist between runs (None: not at all)
         self._parsed: dict[tuple[int, str], exp.Expr | SqlError] = {}
+        self.notes: list[str] = []  # what a rule could not look at, for the user (not a violation)
 
     # --- the models a run looks at ---------------------------------------------------------------------------
 

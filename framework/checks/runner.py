@@ -99,4 +99,5 @@ def run_checks(
         dialect=context.dialect or "generic",
         baseline=str(baseline.path) if baseline is not None and baseline.path else None,
         duration_seconds=time.perf_counter() - started,
+        notes=tuple(context.notes),
     )

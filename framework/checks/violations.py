@@ -101,6 +101,7 @@ class CheckReport:
     dialect: str
     baseline: str | None = None
     duration_seconds: float = field(default=0.0, compare=False)
+    notes: tuple[str, ...] = ()  # what rules could not look at (printed to stderr; in the JSON report)
 
     @property
     def errors(self) -> tuple[Violation, ...]:
@@ -144,6 +145,7 @@ class CheckReport:
                 for r in self.rules
             ],
             "violations": [v.to_dict() for v in self.violations],
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -165,4 +167,5 @@ class CheckReport:
             dialect=str(summary["dialect"]),
             baseline=summary.get("baseline"),
             duration_seconds=float(summary.get("duration_seconds") or 0.0),
+            notes=tuple(str(note) for note in data.get("notes") or ()),
         )

@@ -213,3 +213,65 @@ def test_a_column_only_passed_through_a_cte_star_is_not_used() -> None:
         run_checks(project("select 1 as id, 'x' as note"), baseline=before, rules=[BreakingChanges()])
     )
     assert downstream(violation) == {"fct_orders.amount"}
+
+
+def external_source_project(staging_select: str, declared: bool = True) -> Manifest:
+    """A staging model over a dbt-duckdb external source (rendered as `read_parquet('...')`) and a mart."""
+    from tests.unit.test_checks_rules import manifest, model, source
+
+    guilds = source("search", "guilds")
+    guilds["relation_name"] = "read_parquet('/data/search/guilds.parquet')"
+    if declared:
+        guilds["columns"] = {
+            "guild_id": {"name": "guild_id", "data_type": "bigint"},
+            "guild_name": {"name": "guild_name", "data_type": "varchar"},
+        }
+    staging = model(
+        "stg_guilds",
+        sql="with source as (select * from read_parquet('/data/search/guilds.parquet')), "
+        f"renamed as (select {staging_select} from source) select * from renamed",
+        sources=["search.guilds"],
+    )
+    mart = model(
+        "fct_guilds",
+        "marts",
+        sql='select guild_id, guild_name from "db"."main"."stg_guilds"',
+        refs=["stg_guilds"],
+    )
+    return manifest(staging, mart, sources=[guilds])
+
+
+BEFORE_RENAME = "cast(guild_id as bigint) as guild_id, guild_name, guild_id >> 22 as shard"
+AFTER_RENAME = "cast(guild_id as bigint) as gid, guild_name, guild_id >> 22 as shard"
+
+
+def test_an_external_source_carries_its_declared_columns_into_the_staging_model() -> None:
+    """The staging model gets the external source's declared columns, so renaming a staging column that a
+    mart reads is reported."""
+    report = run_checks(
+        external_source_project(AFTER_RENAME),
+        baseline=external_source_project(BEFORE_RENAME),
+        rules=[BreakingChanges()],
+    )
+    violation = only(report)
+    assert (violation.model, violation.details["change"], violation.details["column"]) == (
+        "stg_guilds",
+        "renamed",
+        "guild_id",
+    )
+    assert downstream(violation) == {"fct_guilds.guild_id"}
+    assert report.notes == ()
+
+
+def test_a_changed_model_whose_columns_cannot_be_resolved_is_named_in_a_note() -> None:
+    """Without the source's declared columns the staging model's columns are unknown: the rename cannot be
+    compared, and the report says so instead of passing in silence."""
+    report = run_checks(
+        external_source_project(AFTER_RENAME, declared=False),
+        baseline=external_source_project(BEFORE_RENAME, declared=False),
+        rules=[BreakingChanges()],
+    )
+    assert report.violations == ()
+    (note,) = report.notes
+    assert "could not resolve the columns of 1 changed model(s) (stg_guilds)" in note
+    assert CheckReport.from_dict(report.to_dict()).notes == report.notes
