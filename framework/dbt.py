@@ -82,6 +82,16 @@ def _first_line(message: str) -> str:
     return lines[0] if lines else "dbt failed without a message"
 
 
+def _condensed(message: Any) -> Any:
+    """A Python model's failure arrives with its whole traceback (dbt-duckdb puts it in the message, and dbt
+    has printed it already): keep the exception line, e.g. `PrivacyParameterError: epsilon must be ...`."""
+    if not isinstance(message, str) or "Traceback (most recent call last):" not in message:
+        return message
+    last = [line.strip() for line in message.splitlines() if line.strip()][-1]
+    exception, _, detail = last.partition(": ")
+    return f"Python model failed: {exception.rsplit('.', 1)[-1]}: {detail}" if detail else last
+
+
 def _node_results(result: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for node_result in getattr(result, "results", None) or []:
@@ -92,7 +102,7 @@ def _node_results(result: Any) -> list[dict[str, Any]]:
                 "name": getattr(node, "name", None),
                 "resource_type": str(getattr(node, "resource_type", "")),
                 "status": str(getattr(node_result, "status", "")),
-                "message": getattr(node_result, "message", None),
+                "message": _condensed(getattr(node_result, "message", None)),
                 "execution_time": getattr(node_result, "execution_time", None),
                 # Where the node's relation is (namespaces record what each invocation built).
                 "database": getattr(node, "database", None),

@@ -17,6 +17,7 @@ def render_node_results(results: list[dict[str, Any]], title: str) -> None:
     """What dbt did: nodes per resource type and status, then every node that did not succeed."""
     if not results:
         return
+    from rich.markup import escape
     from rich.table import Table
 
     counts = Counter((r["resource_type"].rsplit(".", 1)[-1], r["status"].rsplit(".", 1)[-1]) for r in results)
@@ -30,8 +31,9 @@ def render_node_results(results: list[dict[str, Any]], title: str) -> None:
     out = console()
     out.print(table)
     bad = [r for r in results if r["status"].rsplit(".", 1)[-1] in ("error", "fail", "warn", "runtime error")]
-    for row in bad:
-        out.print(f"[bold]{row['status']}[/bold] {row['name']}: {row['message']}")
+    for row in bad:  # one line each, never wrapped: CI logs and pipes are read and grepped whole
+        message = escape(str(row["message"]))  # dbt's messages hold brackets rich would read as markup
+        out.print(f"[bold]{row['status']}[/bold] {row['name']}: {message}", soft_wrap=True)
 
 
 def render_demo_data(summary: dict[str, dict[str, int]], out_dir: Path) -> None:

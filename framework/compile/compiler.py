@@ -30,6 +30,7 @@ from typing import Any
 from framework.compile import artifacts, fallback, fingerprints, scanner
 from framework.compile import state as state_module
 from framework.compile.store import CacheStore
+from framework.compile.warehouse import WarehouseBusy
 from framework.config import ConfigError, Settings, parse_vars
 
 STATE_FORMAT = 2
@@ -206,6 +207,8 @@ def compile_project(
         run = _Run(inputs, store)
         try:
             summary = run.execute()
+        except WarehouseBusy as exc:
+            raise CompileError(str(exc), exit_code=2) from None
         finally:
             run.close()
         summary.timings = run.timings

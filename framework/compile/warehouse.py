@@ -16,6 +16,11 @@ from framework.compile.context import Unsupported
 _KINDS = {"BASE TABLE": "table", "VIEW": "view"}
 
 
+class WarehouseBusy(Exception):
+    """Another process writes the DuckDB file (a build): is_incremental() cannot be answered now, by the
+    renderer or by dbt, so compiling stops with what to do instead of falling back to a dbt that fails too."""
+
+
 class WarehouseProbe:
     def __init__(self, target: dict[str, Any]) -> None:
         self.target = target
@@ -46,6 +51,11 @@ class WarehouseProbe:
                 list(key),
             ).fetchall()
         except Exception as exc:  # locked by a writer, unreadable: dbt decides
+            if "lock" in str(exc).lower():
+                raise WarehouseBusy(
+                    f"the warehouse {path} is in use by another process (a build?), and is_incremental() "
+                    "must read it: compile again when it finishes, or give `overclock check` a compiled manifest (--manifest)"
+                ) from exc
             raise Unsupported(
                 f"is_incremental(): the warehouse cannot be read ({exc})", volatile=True
             ) from exc

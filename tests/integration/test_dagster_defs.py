@@ -24,9 +24,6 @@ pytestmark = pytest.mark.xdist_group("dagster")
 @pytest.fixture(scope="module")
 def code_location(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The backfill fixture project (partitioned models on our strategies) loaded as a code location."""
-    from dagster_defs.definitions import build_definitions
-    from dagster_defs.project import OverclockProject
-
     home = tmp_path_factory.mktemp("dagster-home")
     monkeypatch = pytest.MonkeyPatch()
     for key, value in {
@@ -40,6 +37,11 @@ def code_location(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("OVERCLOCK_DAGSTER_NAMESPACE", raising=False)
     monkeypatch.delenv("OVERCLOCK_NAMESPACE", raising=False)
+    # Imported only now: importing the package loads its code location from the environment, which must
+    # be this fixture's (not the developer's project and warehouse under .overclock/).
+    from dagster_defs.definitions import build_definitions
+    from dagster_defs.project import OverclockProject
+
     project = OverclockProject.load()
     defs = build_definitions(project)
     # The seed and the staging view first: unpartitioned assets, through dagster-dbt's `dbt build`.

@@ -7,6 +7,9 @@ seeded release is marked as such in the ledger). dbt runs in a subprocess, isola
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,8 @@ SELECTION = [
     "resource_type:test,path:../models/staging/search",
 ]
 SEEDED = {"noise_seed": 7}
+
+OVERCLOCK = str(Path(sys.executable).with_name("overclock"))
 
 # One warehouse for the module: keep its tests on one xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("privacy_models")]
@@ -139,10 +144,31 @@ def test_the_ledger_records_parameters_sigma_and_threshold_per_round(warehouse: 
     assert not {c for c in columns if "candidate" in c or "unreleased" in c or "distinct" in c}
 
 
-def test_bad_vars_fail_the_model_with_a_clear_message(warehouse: Warehouse) -> None:
-    code, output = warehouse.build({"epsilon": -1}, select=["--select", "fct_privacy_released_vocabulary"])
-    assert code == 1
-    assert "epsilon must be a finite number > 0, got -1.0" in output
+@pytest.mark.parametrize(
+    ("variables", "reason"),
+    [("{epsilon: -1}", "got -1.0"), ("{epsilon: .inf}", "got inf"), ("{epsilon: .nan}", "got nan")],
+)
+def test_bad_vars_fail_the_model_with_a_clear_message(
+    warehouse: Warehouse, variables: str, reason: str
+) -> None:
+    """Through the CLI as a user runs it: dbt prints the Python traceback once; Overclock's own report of
+    the node is the exception's one line (a bare inf or nan from YAML reaches the checks, not a NameError)."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("OVERCLOCK_", "DBT_"))
+    }
+    environment.update({key: value for key, value in warehouse.environ().items() if value is not None})
+    done = subprocess.run(
+        [OVERCLOCK, "run", "--prod", "-s", "fct_privacy_released_vocabulary", "--vars", variables],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    expected = f"Python model failed: PrivacyParameterError: epsilon must be a finite number > 0, {reason}"
+    assert f"error fct_privacy_released_vocabulary: {expected}\n" in done.stdout, done.stdout[-3000:]
+    assert "NameError" not in done.stdout + done.stderr
 
 
 def test_every_build_is_a_new_release_in_the_ledger(warehouse: Warehouse) -> None:
