@@ -400,9 +400,15 @@ def warehouse(options: dict[str, Any]) -> Iterator[Provider]:
     """A connection to the target's warehouse; a failure to connect is a one-line error."""
     from framework.providers import provider_for
 
-    settings = settings_from(options)
+    # These commands are about the warehouse as a whole: whatever namespace the environment names (even an
+    # invalid one) does not matter, so it is not resolved.
+    settings = settings_from({**options, "namespace": None, "production": True})
     try:
         provider = provider_for(settings)
+    except ModuleNotFoundError as exc:
+        extra = {"psycopg2": "postgres", "google": "bigquery"}.get((exc.name or "").split(".")[0])
+        hint = f": install it with pip install 'overclock[{extra}]'" if extra else ""
+        fail(f"target '{settings.target.name}' needs the Python package {exc.name}{hint}")
     except Exception as exc:
         fail(f"cannot connect to target '{settings.target.name}': {type(exc).__name__}: {exc}")
     with provider:

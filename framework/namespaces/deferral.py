@@ -73,8 +73,12 @@ def plan_deferral(
     if settings.namespace.is_production:
         raise NamespaceError("--defer reads production from a namespace; it has no meaning with --prod")
     directory = Path(state_dir).resolve() if state_dir else production_state_dir(settings)
+    if state_dir and not (directory / "manifest.json").is_file():
+        # Named explicitly, a state without a manifest is a mistake (a wrong folder, a missing artifact
+        # download in CI), not "nothing built yet": building everything would hide it.
+        raise NamespaceError(f"--state {directory} holds no manifest.json: pass the folder of production's")
     if not (directory / "manifest.json").is_file():
-        hint = "" if state_dir else f": run `overclock build --prod -t {settings.target.name}` first"
+        hint = f": run `overclock build --prod -t {settings.target.name}` first"
         return DeferralPlan(
             tuple(select),
             (),

@@ -83,6 +83,7 @@ def test_defer_without_production_state_says_so_and_builds_everything(project: P
         (("ns", "gc", "--older-than", "a week"), "age"),
         (("ns", "gc", "--older-than", "10000000000d"), "too large"),
         (("build", "--namespace", ""), "namespace is empty"),
+        (("build", "--defer", "--state", "/"), "--state / holds no manifest.json"),
     ],
 )
 def test_refusals_are_one_line_with_exit_code_2(project: Path, args: tuple[str, ...], message: str) -> None:
@@ -110,6 +111,16 @@ def test_drop_asks_first(project: Path) -> None:
     assert confirmed.returncode == 0, confirmed.stderr
     assert _relations(project, "dev_old") == set()
     assert _relations(project, "dev_old_two") == {"dev_old_two.t", "dev_old_two__marts.t"}
+
+
+def test_listing_needs_no_valid_namespace_in_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _namespace_with_age(project, "dev_listed", timedelta(days=1))
+    monkeypatch.setenv("OVERCLOCK_NAMESPACE", "x'; drop schema prod; --")  # refused by build, not by ns list
+    listed = overclock(project, "ns", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "dev_listed" in listed.stdout
 
 
 def test_gc_is_a_dry_run_unless_confirmed(project: Path) -> None:
