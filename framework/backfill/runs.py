@@ -33,6 +33,7 @@ from framework.backfill.models import (
     partitioned_model,
 )
 from framework.backfill.planner import BackfillPlan, plan_backfill
+from framework.backfill.scheduler import DONE
 from framework.backfill.selection import select_models
 from framework.backfill.state import StateStore
 
@@ -247,7 +248,34 @@ def run_backfill(
         if run_id is None:
             run_id = new_run_id()
             store.record_event(run_id, "planned", _planned_detail(settings, prepared))
-        return _execute(settings, prepared, run_id, store, observer, options)
+        result = _execute(settings, prepared, run_id, store, observer, options)
+    _register(settings, result, observer)
+    return result
+
+
+def _register(settings: Settings, result: BackfillResult, observer: BackfillObserver) -> None:
+    """Record the tables the run wrote in the namespace registry, as a build does: `ns list` shows the
+    namespace's last activity and `ns gc` can collect a namespace only ever backfilled into."""
+    from framework.config import resolve_owner
+    from framework.namespaces.registry import BuiltRelation, record_build
+    from framework.providers import provider_for
+
+    written = [model for model in result.plan.models if result.count(DONE, model.unique_id)]
+    if not written:
+        return
+    relations = [BuiltRelation(model.schema, model.alias, "model") for model in written]
+    try:
+        with provider_for(settings) as provider:
+            record_build(
+                provider,
+                settings.namespace.name,
+                settings.namespace.is_production,
+                resolve_owner(),
+                "backfill",
+                relations,
+            )
+    except Exception as exc:  # the intervals are recorded; only the registry's view is behind
+        observer.note(f"namespace registry not updated: {type(exc).__name__}: {exc}")
 
 
 def resume_backfill(

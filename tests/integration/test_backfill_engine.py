@@ -27,6 +27,7 @@ from framework.backfill import executor as executor_module
 from framework.backfill.planner import DUE_NEW_FINGERPRINT
 from framework.backfill.state import StateStore
 from framework.config import Settings
+from framework.namespaces.registry import read_registry
 from framework.providers import provider_for
 from tests.integration.backfill_support import (
     EXCLUDE,
@@ -71,6 +72,13 @@ def test_a_backfill_equals_a_full_refresh_and_a_rerun_runs_nothing(workspace: Wo
     first = run_backfill(settings, request(batch_size=5), options=FAST)
     assert first.exit_code == 0 and first.count("done") == 70 and len(first.plan.batches) == 15
     assert_same_tables(workspace.reference, settings)
+    # The namespace registry knows the namespace and its tables, as after a build (`ns list`, `ns gc`).
+    with provider_for(settings) as provider:
+        namespaces, relations = read_registry(provider)
+    assert {(n.namespace, n.last_command) for n in namespaces} >= {("work", "backfill")}
+    assert {f"{m.schema}.{m.alias}" for m in first.plan.models} <= {
+        r.relation for r in relations if r.namespace == "work"
+    }
 
     second = run_backfill(settings, request(batch_size=5), options=FAST)
     assert second.plan.due_count == 0 and second.plan.batches == () and second.outcomes == {}
