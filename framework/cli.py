@@ -76,8 +76,6 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _checked_vars(_context: click.Context, _parameter: click.Parameter, text: str | None) -> str | None:
     """Refuse malformed --vars in one line before dbt starts (dbt's own message is a parser dump)."""
-    from framework.config import parse_vars
-
     try:
         parse_vars(text)
     except ConfigError as exc:

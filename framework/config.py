@@ -83,9 +83,7 @@ class Settings:
         """Why this invocation may not write (its namespace cannot apply to the project), or None."""
         if self.namespace.is_production or self.target.takes_namespace:
             return None
-        schema = self.target.outputs[self.target.name].get(
-            "schema", self.target.outputs[self.target.name].get("dataset")
-        )
+        schema = output_schema(self.target.outputs[self.target.name])
         return (
             f"namespace {self.namespace.name} cannot apply: target '{self.target.name}' of profile "
             f"'{self.target.profile_name}' writes to schema {schema!r}, not to "
@@ -177,14 +175,18 @@ def resolve_target(
         known = ", ".join(sorted(outputs)) or "none"
         raise ConfigError(f"target '{name}' is not in profile '{profile_name}' (known: {known})")
     adapter_type = str(_render_profile_value(outputs[name].get("type"), env))
-    schema = outputs[name].get("schema", outputs[name].get("dataset"))
     return Target(
         name=str(name),
         engine=ENGINE_BY_ADAPTER_TYPE.get(adapter_type, adapter_type),
         profile_name=profile_name,
         outputs=outputs,
-        takes_namespace="OVERCLOCK_NAMESPACE" in str(schema),
+        takes_namespace="OVERCLOCK_NAMESPACE" in str(output_schema(outputs[name])),
     )
+
+
+def output_schema(output: Mapping[str, Any]) -> Any:
+    """A profile output's schema as written, unrendered (BigQuery calls it `dataset`)."""
+    return output.get("schema", output.get("dataset"))
 
 
 def parse_vars(text: str | None) -> dict[str, Any]:
