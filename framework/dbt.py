@@ -56,6 +56,38 @@ def dbt_args(settings: Settings, command: Sequence[str], extra: Sequence[str] = 
     ]
 
 
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PARTIAL_PARSE_SHELF = "partial_parse_by_namespace"
+
+
+def use_partial_parse_of_namespace(settings: Settings) -> None:
+    """Put this target and namespace's own partial-parse state in place in the target folder.
+
+    dbt keeps one partial-parse state per target folder and throws it away when the profile changes; the
+    namespace is part of the profile (its schema), so alternating `--prod` and a dev namespace re-parsed the
+    whole project every time (9-11 s against 4 s here). The other namespaces' states wait on a shelf beside
+    it. dbt still checks every state it reads, so a mislabelled one costs a full parse, never a wrong one.
+    """
+    folder = settings.project.target_path
+    shelf = folder / PARTIAL_PARSE_SHELF
+    current = folder / PARTIAL_PARSE_FILE
+    owner_file = shelf / "in_place"
+    key = f"{settings.target.name}.{settings.namespace.name}"
+    owner = owner_file.read_text().strip() if owner_file.is_file() else None
+    if owner == key:
+        return
+    try:
+        shelf.mkdir(parents=True, exist_ok=True)
+        if owner and current.is_file():
+            os.replace(current, shelf / f"{owner}.msgpack")
+        stored = shelf / f"{key}.msgpack"
+        if stored.is_file():
+            os.replace(stored, current)
+        owner_file.write_text(key)
+    except OSError:  # a read-only or vanished target folder: dbt parses in full, as it would anyway
+        return
+
+
 @contextlib.contextmanager
 def dbt_environment(settings: Settings) -> Iterator[None]:
     """Set the variables our profiles and macros read, and put them back afterwards."""
@@ -63,6 +95,7 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in updates}
     os.environ.update(updates)
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    use_partial_parse_of_namespace(settings)
     try:
         yield
     finally:
@@ -229,6 +262,7 @@ def run_dbt_subprocess(
     """Run dbt in a child process, isolated from this one (its own adapter connections and globals)."""
     env = {**os.environ, **settings.dbt_env()}
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    use_partial_parse_of_namespace(settings)
     return subprocess.run(
         [dbt_executable(), *dbt_args(settings, command, extra)],
         env=env,
