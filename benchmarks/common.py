@@ -42,7 +42,9 @@ class BenchmarkResult:
 
     def write(self) -> Path:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"{self.benchmark}.json"
+        # A --quick run is for development: it must not replace the full run's figures the README quotes.
+        suffix = ".quick.json" if self.params.get("quick") else ".json"
+        path = RESULTS_DIR / f"{self.benchmark}{suffix}"
         payload = {
             "benchmark": self.benchmark,
             "params": self.params,

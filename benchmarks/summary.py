@@ -11,6 +11,8 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 def rows() -> list[str]:
     lines = ["| benchmark | target | value | bound | met |", "|---|---|---|---|---|"]
     for path in sorted(RESULTS_DIR.glob("*.json")):
+        if path.name.endswith(".quick.json"):
+            continue  # development runs (--quick) are not the figures
         result = json.loads(path.read_text())
         for target in result.get("targets", []):
             value = target["value"]

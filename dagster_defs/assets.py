@@ -7,7 +7,7 @@ of what is done.
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -18,6 +18,16 @@ from dagster_defs.selection import fast_name_selection
 from dagster_defs.translator import OverclockTranslator
 
 DEFAULT_PARTITIONS_START = "2025-01-01"
+
+
+def partitions_start() -> str:
+    """The first daily partition: `OVERCLOCK_PARTITIONS_START` (YYYY-MM-DD), else 2025-01-01."""
+    text = os.environ.get("OVERCLOCK_PARTITIONS_START") or DEFAULT_PARTITIONS_START
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"OVERCLOCK_PARTITIONS_START={text!r} is not a date: write YYYY-MM-DD") from None
+    return text
 
 
 @dataclass
@@ -61,9 +71,7 @@ def build_dbt_assets(project: OverclockProject) -> OverclockAssets:
             unpartitioned = overclock_models
 
         if partitioned_names:
-            partitions_def = dg.DailyPartitionsDefinition(
-                start_date=os.environ.get("OVERCLOCK_PARTITIONS_START", DEFAULT_PARTITIONS_START)
-            )
+            partitions_def = dg.DailyPartitionsDefinition(start_date=partitions_start())
 
             @dbt_assets(
                 manifest=manifest,

@@ -21,9 +21,14 @@ from framework.config import Settings, resolve_settings
 
 
 def dagster_settings(env: Mapping[str, str] | None = None) -> Settings:
+    from framework.namespaces.naming import NamespaceError
+
     env = os.environ if env is None else env
-    namespace = env.get("OVERCLOCK_DAGSTER_NAMESPACE")
-    return resolve_settings(namespace=namespace, production=not namespace, env=env)
+    namespace = env.get("OVERCLOCK_DAGSTER_NAMESPACE") or None  # set but empty: unset, as for the CLI
+    try:
+        return resolve_settings(namespace=namespace, production=namespace is None, env=env)
+    except NamespaceError as exc:  # name the variable, not the CLI flag it stands in for
+        raise NamespaceError(f"OVERCLOCK_DAGSTER_NAMESPACE={namespace!r}: {exc}") from None
 
 
 def is_partitioned(node: Mapping[str, Any]) -> bool:

@@ -186,7 +186,7 @@ def main() -> None:
         "--event-time-start", START.isoformat(), "--event-time-end", (end + timedelta(days=1)).isoformat(),
     ]  # fmt: skip
     overclock = [
-        str(BIN / "overclock"), "backfill", *place, "--namespace", "bench", "-s", "events_partitioned",
+        str(BIN / "overclock"), "backfill", *place, "--prod", "-s", "events_partitioned",
         "--start", START.isoformat(), "--end", end.isoformat(),
     ]  # fmt: skip
 

@@ -205,7 +205,13 @@ def main() -> None:
         result.finish()
         return
     result = BenchmarkResult(
-        "compile_cache", params={"models": n_models, "large": arguments.large, "cpus": os.cpu_count()}
+        "compile_cache",
+        params={
+            "models": n_models,
+            "large": arguments.large,
+            "cpus": os.cpu_count(),
+            "quick": arguments.quick,
+        },
     )
     if arguments.reuse:
         result.benchmark = "compile_cache_rerun"

@@ -101,7 +101,7 @@ def main() -> None:
     default_s, ours_s = statistics.median(default_times), statistics.median(ours_times)
     result = BenchmarkResult(
         "dagster_load",
-        params={"models": args.models, "repeats": args.repeats},
+        params={"models": args.models, "repeats": args.repeats, "quick": args.quick},
         metrics={
             "dagster_dbt_default_load_s": round(default_s, 3),
             "overclock_load_s": round(ours_s, 3),

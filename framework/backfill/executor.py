@@ -99,7 +99,8 @@ def run_batch(
 ) -> BatchOutcome:
     """`dbt build` the model over the batch's window, in this process, and judge the outcome."""
     started = time.perf_counter()
-    variables = json.dumps(window_vars(model, batch.window, user_vars))
+    # default=str: YAML reads `{as_of: 2025-01-05}` as a date, which dbt receives back as the same text.
+    variables = json.dumps(window_vars(model, batch.window, user_vars), default=str)
     try:
         invocation = run_dbt(
             settings,

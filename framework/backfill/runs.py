@@ -203,11 +203,16 @@ def _unbuilt_message(settings: Settings, manifest: Mapping[str, Any], unbuilt: S
         f"{nodes[uid]['name']} ({nodes[uid]['schema']}.{nodes[uid]['alias']})" for uid in unbuilt[:3]
     )
     more = f" and {len(unbuilt) - 3} more" if len(unbuilt) > 3 else ""
-    where = "--prod" if settings.namespace.is_production else f"--namespace {settings.namespace.name}"
+    flags = ["--prod" if settings.namespace.is_production else f"--namespace {settings.namespace.name}"]
+    flags += [f"-t {settings.target.name}"]
+    if not settings.project.is_default:  # the command must run against this very project
+        flags += [f"--project-dir {settings.project.project_dir}"]
+        if settings.project.profiles_dir != settings.project.project_dir:
+            flags += [f"--profiles-dir {settings.project.profiles_dir}"]
     build = " ".join(f"+{nodes[uid]['name']}" for uid in unbuilt)
     return (
         f"the backfilled models read {shown}{more}, not built in {settings.namespace.name}: "
-        f"build them first (`overclock build -s {build} {where}`)"
+        f"build them first (`overclock build -s {build} {' '.join(flags)}`)"
     )
 
 

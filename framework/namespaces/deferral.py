@@ -76,7 +76,9 @@ def plan_deferral(
     if state_dir and not (directory / "manifest.json").is_file():
         # Named explicitly, a state without a manifest is a mistake (a wrong folder, a missing artifact
         # download in CI), not "nothing built yet": building everything would hide it.
-        raise NamespaceError(f"--state {directory} holds no manifest.json: pass the folder of production's")
+        raise NamespaceError(
+            f"--state {directory} holds no manifest.json: pass the folder that holds production's"
+        )
     if not (directory / "manifest.json").is_file():
         hint = f": run `overclock build --prod -t {settings.target.name}` first"
         return DeferralPlan(

@@ -215,7 +215,10 @@ def test_cancel_stops_a_run_and_resume_finishes_it(workspace: Workspace) -> None
         ({"grain": "week"}, "--grain week is not supported"),
         ({"grain": "hour"}, "partitioned by day: it cannot be backfilled by hour"),
         # Nothing is built in this namespace: every batch would fail on the missing staging model.
-        ({}, "build them first (`overclock build -s +stg_events --namespace untouched`)"),
+        (
+            {},
+            "build them first (`overclock build -s +stg_events --namespace untouched -t local --project-dir ",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(workspace: Workspace, changes: Any, message: str) -> None:

@@ -16,6 +16,7 @@ import yaml
 
 from framework.backfill import BackfillRequest, plan_backfill_run
 from framework.config import REPO_ROOT, resolve_settings
+from framework.namespaces.naming import NamespaceError
 
 FIXTURE_PROJECT = REPO_ROOT / "tests" / "fixtures" / "backfill" / "project"
 pytestmark = pytest.mark.xdist_group("dagster")
@@ -149,6 +150,21 @@ def test_runs_write_to_the_configured_namespace(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("OVERCLOCK_DAGSTER_NAMESPACE")
     assert dagster_settings().namespace.is_production
     assert resolve_settings(production=True).namespace == dagster_settings().namespace
+    monkeypatch.setenv("OVERCLOCK_DAGSTER_NAMESPACE", "")  # set but empty: as if unset
+    assert dagster_settings().namespace.is_production
+    monkeypatch.setenv("OVERCLOCK_DAGSTER_NAMESPACE", "prod")
+    with pytest.raises(NamespaceError, match=r"^OVERCLOCK_DAGSTER_NAMESPACE='prod': "):
+        dagster_settings()
+
+
+def test_a_bad_partitions_start_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_defs.assets import partitions_start
+
+    monkeypatch.setenv("OVERCLOCK_PARTITIONS_START", "garbage")
+    with pytest.raises(ValueError, match="OVERCLOCK_PARTITIONS_START='garbage' is not a date"):
+        partitions_start()
+    monkeypatch.setenv("OVERCLOCK_PARTITIONS_START", "2024-06-01")
+    assert partitions_start() == "2024-06-01"
 
 
 def test_domain_schedules_cadence() -> None:

@@ -166,3 +166,27 @@ def test_transient_errors_are_told_apart(message: str, transient: bool) -> None:
 
 def test_interval_labels_in_failures_are_readable() -> None:
     assert Interval(dt(2025, 1, 7), dt(2025, 1, 8)).label() == "2025-01-07"
+
+
+def test_date_valued_vars_reach_dbt_as_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """YAML reads `--vars '{as_of: 2025-01-05}'` as a date; every batch must still get its vars."""
+    import datetime
+    import json
+
+    from framework.backfill import executor
+    from framework.dbt import DbtInvocation
+
+    seen: list[dict[str, Any]] = []
+
+    def fake_run_dbt(settings: Any, command: Any, extra: Any, manifest: Any = None) -> DbtInvocation:
+        seen.append(json.loads(extra[extra.index("--vars") + 1]))
+        return DbtInvocation(0)
+
+    monkeypatch.setattr(executor, "run_dbt", fake_run_dbt)
+    outcome = executor.run_batch(
+        None, None, model("events"), Batch("model.p.events", (day(3),)), {"as_of": datetime.date(2025, 1, 5)}
+    )  # type: ignore[arg-type]
+    assert outcome.ok
+    assert seen == [
+        {"as_of": "2025-01-05", "overclock_window_start": "2025-01-03", "overclock_window_end": "2025-01-04"}
+    ]
