@@ -67,14 +67,19 @@ class RichProgress(BackfillObserver):
 
     def run_started(self, run_id: str, plan: BackfillPlan, workers: int) -> None:
         self.plan = plan
+        if not plan.due_count:  # a resumed run whose intervals are all recorded: nothing to resume
+            self.console.print(
+                f"run [bold]{run_id}[/bold]: every interval is recorded as done", soft_wrap=True
+            )
+            return
         self.console.print(
             f"run [bold]{run_id}[/bold]: {plan.due_count} of {plan.total_intervals} intervals due, "
-            f"{len(plan.batches)} batch(es), {workers} worker(s) — resume with `overclock backfill resume {run_id}`",
+            f"{len(plan.batches)} batch(es), {workers} worker(s) — if interrupted, "
+            f"`overclock backfill resume {run_id}` continues it",
             soft_wrap=True,
         )
-        if plan.due_count:
-            self.progress.start()
-            self.task = self.progress.add_task("backfill", total=plan.due_count, running="")
+        self.progress.start()
+        self.task = self.progress.add_task("backfill", total=plan.due_count, running="")
 
     def _refresh(self) -> None:
         if self.task is not None:
@@ -199,7 +204,9 @@ def render_status(status: RunStatus, console: Console | None = None) -> None:
     console.print(f"run [bold]{status.run_id}[/bold]: [bold]{status.state}[/bold]")
     if request:
         console.print(
-            f"  selection {' '.join(request.select)} · {request.start} → {request.end} · "
+            f"  selection {' '.join(request.select)}"
+            + (f" --exclude {' '.join(request.exclude)}" if request.exclude else "")
+            + f" · {request.start} → {request.end} · "
             f"grain {request.grain or 'model'} · planned {status.planned_at:%Y-%m-%d %H:%M} UTC"
         )
     due = sum(status.due.values())
@@ -232,7 +239,7 @@ def render_runs(runs: Sequence[RunStatus], console: Console | None = None) -> No
         table.add_row(
             run.run_id,
             run.state,
-            " ".join(request.select) if request else "",
+            " ".join([*request.select, *(f"--exclude {e}" for e in request.exclude)]) if request else "",
             f"{request.start} → {request.end}" if request else "",
             f"{run.planned_at:%Y-%m-%d %H:%M}" if run.planned_at else "",
             f"{run.done_by_run}/{sum(run.due.values())}",

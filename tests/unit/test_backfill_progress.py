@@ -35,3 +35,22 @@ def test_run_ids_stay_whole_in_80_columns() -> None:
     assert max(len(line) for line in output.splitlines()) <= 80
     for run in runs:
         assert run.run_id in output
+
+
+def test_status_shows_the_exclusions_the_run_was_started_with() -> None:
+    from framework.backfill.progress import render_status
+
+    status = RunStatus(
+        run_id="20261127T071000-a1b2c3",
+        state="finished",
+        request=BackfillRequest(
+            select=("events_daily+",), exclude=("user_summary",), start="2025-01-01", end="2025-01-12"
+        ),
+        planned_at=datetime(2026, 11, 27, 7, 10),
+        finished=None,
+        due={"events_daily": 12},
+        done_by_run=12,
+    )
+    buffer = io.StringIO()
+    render_status(status, Console(file=buffer, width=200, highlight=False))
+    assert "selection events_daily+ --exclude user_summary · 2025-01-01 → 2025-01-12" in buffer.getvalue()
