@@ -43,19 +43,42 @@ def domain_seed(seed: int, domain: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{domain}".encode()).digest()[:8], "little")
 
 
+def _recorded_files(out_dir: Path) -> list[str] | None:
+    """The files the last generation wrote (relative to `out_dir`), from its marker; None if unknown."""
+    import json
+
+    try:
+        recorded = json.loads((out_dir / MARKER).read_text())
+        return [str(name) for name in recorded["files"]]
+    except (OSError, ValueError, KeyError, TypeError):  # no marker, or one from before files were listed
+        return None
+
+
 def is_generated(out_dir: Path) -> bool:
-    return (out_dir / MARKER).is_file()
+    """Demo data is there: a marker, and every file it lists (a deleted file or folder means regenerate)."""
+    if not (out_dir / MARKER).is_file():
+        return False
+    files = _recorded_files(out_dir)
+    return files is None or all((out_dir / name).is_file() for name in files)
 
 
 def generate_all(out_dir: Path, scale: int = 1, seed: int = 42) -> dict[str, dict[str, int]]:
     if scale < 1:
         raise ValueError("scale must be at least 1")
+    import json
+
     out_dir.mkdir(parents=True, exist_ok=True)
+    previous = _recorded_files(out_dir) or []
     summary: dict[str, dict[str, int]] = {}
     for domain in DOMAINS:
         module = importlib.import_module(f"framework.demo_data.{domain}")
         domain_dir = out_dir / domain
         domain_dir.mkdir(parents=True, exist_ok=True)
         summary[domain] = module.generate(domain_dir, scale=scale, seed=domain_seed(seed, domain))
-    (out_dir / MARKER).write_text(f"scale={scale}\nseed={seed}\n")
+    files = sorted(f"{domain}/{name}" for domain, written in summary.items() for name in written)
+    # Files of an earlier generation (another seed or scale) that this one did not write would be read by
+    # the sources' globs as if they were this generation's: remove them (only files a generation wrote).
+    for name in sorted(set(previous) - set(files)):
+        (out_dir / name).unlink(missing_ok=True)
+    (out_dir / MARKER).write_text(json.dumps({"scale": scale, "seed": seed, "files": files}, indent=1) + "\n")
     return summary

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from framework.cli import main as overclock_main
-from framework.demo_data import DOMAINS, generate_all
+from framework.demo_data import DOMAINS, MARKER, generate_all
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -57,3 +58,25 @@ def test_if_missing_leaves_existing_data(tmp_path: Path) -> None:
     before = file_hashes(out)
     assert run_cli("demo-data", "--seed", "6", "--out", str(out), "--if-missing") == 0
     assert file_hashes(out) == before
+
+
+def test_regenerating_over_other_data_leaves_exactly_the_new_generation(tmp_path: Path) -> None:
+    """The eBPF source globs every file: files of an earlier seed or scale must not stay behind."""
+    out, fresh = tmp_path / "data", tmp_path / "fresh"
+    generate_all(out, scale=2, seed=42)
+    generate_all(out, scale=1, seed=7)
+    generate_all(fresh, scale=1, seed=7)
+    assert file_hashes(out) == file_hashes(fresh)
+
+
+def test_if_missing_regenerates_data_that_is_partly_gone(tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "data"
+    generate_all(out, scale=1, seed=5)
+    complete = file_hashes(out)
+    listed = json.loads((out / MARKER).read_text())["files"]
+    assert sorted(listed) == sorted(name for name in complete if name != MARKER)  # every file, nothing else
+    shutil.rmtree(out / "live_events")
+    assert run_cli("demo-data", "--seed", "5", "--out", str(out), "--if-missing") == 0
+    assert file_hashes(out) == complete
