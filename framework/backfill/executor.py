@@ -191,9 +191,9 @@ class InProcessRunner:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(settings: Settings, user_vars: Mapping[str, Any]) -> None:
+def _start_worker(settings: Settings, user_vars: Mapping[str, Any], pool: str) -> None:
     """In each worker process: its own dbt target folder, dbt loaded and the project parsed, once."""
-    worker_settings = backfill_settings(settings, f"worker-{os.getpid()}")
+    worker_settings = backfill_settings(settings, f"{pool}-worker-{os.getpid()}")
     _worker.update(settings=worker_settings, manifest=parse_manifest(worker_settings), vars=dict(user_vars))
 
 
@@ -208,21 +208,29 @@ class WorkerPoolRunner:
         self, settings: Settings, plan: BackfillPlan, user_vars: Mapping[str, Any], workers: int
     ) -> None:
         import multiprocessing
+        import secrets
 
         self.plan = plan
         self.parallelism = workers
+        # The workers' target folders carry this pool's name, so that closing the pool removes them.
+        self._name = f"pool-{secrets.token_hex(4)}"
+        self._root = settings.project.home / "backfill"
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(settings, dict(user_vars)),
+            initargs=(settings, dict(user_vars), self._name),
         )
 
     def start(self, batch: Batch) -> concurrent.futures.Future[BatchOutcome]:
         return self._pool.submit(_run_in_worker, self.plan.model(batch.model), batch)
 
     def close(self) -> None:
+        import shutil
+
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for folder in self._root.glob(f"target-{self._name}-worker-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- the run ------------------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def test_backfill_then_incremental_runs_equal_a_full_refresh(
     )
     assert result.exit_code == 0, result.failures
     assert result.count("done") == len(PARTITIONED) * 6
+    # The workers' dbt target folders go with their pool.
+    assert not list((stepwise.project.home / "backfill").glob("target-*worker-*"))
 
     for cut in LATER_CUTS:
         dbt_build(stepwise, ["stg_events", *PARTITIONED], as_of=cut)
