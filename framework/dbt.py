@@ -110,7 +110,9 @@ def _first_line(message: str) -> str:
     lines = [line.strip() for line in str(message).splitlines() if line.strip()]
     # dbt's compilation errors start with a generic line; the specific cause follows.
     for line in lines:
-        if not line.lower().startswith(("compilation error", "runtime error", "parsing error")):
+        if not line.lower().startswith(
+            ("compilation error", "runtime error", "parsing error", "database error")
+        ):
             return line
     return lines[0] if lines else "dbt failed without a message"
 

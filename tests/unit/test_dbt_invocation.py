@@ -1,5 +1,6 @@
-"""Each namespace keeps its own dbt partial-parse state, so alternating `--prod` and a dev namespace does not
-make dbt re-parse the whole project every time (the namespace is part of the profile dbt checks)."""
+"""framework.dbt around each dbt invocation: every namespace keeps its own partial-parse state (alternating
+`--prod` and a dev namespace must not re-parse the project each time, the namespace being part of the profile
+dbt checks), and dbt's errors are reported by their cause."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def test_each_namespace_finds_its_own_state_in_place(tmp_path: Path) -> None:
 def test_a_target_folder_that_does_not_exist_yet_is_fine(tmp_path: Path) -> None:
     use_partial_parse_of_namespace(settings(tmp_path / "new" / "target", "prod"))
     assert not (tmp_path / "new" / "target" / PARTIAL_PARSE_FILE).exists()  # nothing to put in place
+
+
+def test_a_dbt_error_is_reported_by_its_cause_not_its_category() -> None:
+    from framework.dbt import _first_line
+
+    message = (
+        'Database Error\n  connection to server at "localhost" (127.0.0.1), port 55432 failed: '
+        'FATAL:  password authentication failed for user "ana"\n'
+    )
+    assert _first_line(message).startswith("connection to server at")
+    assert _first_line("Compilation Error\n  'x' is undefined") == "'x' is undefined"
