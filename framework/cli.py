@@ -397,6 +397,7 @@ def ns_group() -> None:
 def warehouse(options: dict[str, Any]) -> Iterator[Provider]:
     """A connection to the target's warehouse; a failure to connect is a one-line error."""
     from framework.providers import provider_for
+    from framework.providers.base import ProviderConnectionError
 
     # These commands are about the warehouse as a whole: whatever namespace the environment names (even an
     # invalid one) does not matter, so it is not resolved.
@@ -407,6 +408,8 @@ def warehouse(options: dict[str, Any]) -> Iterator[Provider]:
         extra = {"psycopg2": "postgres", "google": "bigquery"}.get((exc.name or "").split(".")[0])
         hint = f": install it with pip install 'overclock[{extra}]'" if extra else ""
         fail(f"target '{settings.target.name}' needs the Python package {exc.name}{hint}")
+    except ProviderConnectionError as exc:
+        fail(str(exc))
     except Exception as exc:
         fail(f"cannot connect to target '{settings.target.name}': {type(exc).__name__}: {exc}")
     with provider:
@@ -647,6 +650,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:  # the last line of defence: one readable line, never a bare traceback
+        from framework.providers.base import ProviderConnectionError
+
+        if isinstance(exc, ProviderConnectionError):  # any command that reaches the warehouse itself
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         if os.environ.get("OVERCLOCK_DEBUG"):
             raise
         click.echo(

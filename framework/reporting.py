@@ -13,6 +13,12 @@ def console() -> Any:
     return Console(stderr=False, highlight=False)
 
 
+def whole_column(values: Any, header: str) -> dict[str, Any]:
+    """Column options that keep names and ids whole (they are typed back into other commands): on a narrow
+    terminal or a pipe (80 columns), rich wraps the other columns instead of cutting these."""
+    return {"no_wrap": True, "min_width": max([len(header), *(len(value) for value in values)])}
+
+
 def render_node_results(results: list[dict[str, Any]], title: str) -> None:
     """What dbt did: nodes per resource type and status, then every node that did not succeed."""
     if not results:
@@ -70,16 +76,18 @@ def _age(moment: Any) -> str:
 def _namespace_table(summaries: Any, title: str) -> Any:
     from rich.table import Table
 
+    summaries = list(summaries)
+    names = [summary.name + (" (production)" if summary.is_production else "") for summary in summaries]
     table = Table(title=title, show_edge=False)
+    table.add_column("namespace", **whole_column(names, "namespace"))  # typed back into `ns drop NAME`
     for column, justify in (
-        ("namespace", "left"),
         ("owner", "left"),
         ("schemas", "right"),
         ("relations", "right"),
         ("size", "right"),
         ("last build (UTC)", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for summary in summaries:
         name = f"[bold]{summary.name}[/bold] (production)" if summary.is_production else summary.name
         owner = summary.owner if summary.registered else "[dim]unregistered[/dim]"
@@ -94,9 +102,9 @@ def _namespace_table(summaries: Any, title: str) -> Any:
     return table
 
 
-def render_namespaces(summaries: Any) -> None:
+def render_namespaces(summaries: Any, out: Any = None) -> None:
     """`overclock ns list`: one row per namespace, production first."""
-    out = console()
+    out = out or console()
     if not summaries:
         out.print("no namespaces in this warehouse yet")
         return

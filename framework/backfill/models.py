@@ -95,7 +95,7 @@ def partitioned_model(manifest: Mapping[str, Any], unique_id: str, fingerprint: 
         field=str(partition_by["field"]),
         data_type=data_type,
         grain=grain,
-        parents=tuple(_data_parents(manifest, unique_id)),
+        parents=tuple(data_parents(manifest, unique_id)),
         fingerprint=fingerprint,
     )
 
@@ -105,7 +105,8 @@ def is_always_current(manifest: Mapping[str, Any], unique_id: str) -> bool:
     return config.get("materialized") in ALWAYS_CURRENT
 
 
-def _data_parents(manifest: Mapping[str, Any], unique_id: str) -> list[str]:
+def data_parents(manifest: Mapping[str, Any], unique_id: str) -> list[str]:
+    """The models, seeds and snapshots the node depends on directly (not sources, macros or tests)."""
     nodes = manifest["nodes"]
     depends = (nodes[unique_id].get("depends_on") or {}).get("nodes") or []
     return sorted(
@@ -140,7 +141,7 @@ def fingerprints(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> dict
         stack = [unique_id]
         while stack:
             current = stack[-1]
-            pending = [p for p in _data_parents(manifest, current) if p not in memo]
+            pending = [p for p in data_parents(manifest, current) if p not in memo]
             if pending:
                 stack.extend(pending)
                 continue
@@ -156,7 +157,7 @@ def fingerprints(manifest: Mapping[str, Any], unique_ids: Iterable[str]) -> dict
                 else None,
                 "config": config,
                 "macros": macro_sources(node),
-                "parents": [memo[p] for p in _data_parents(manifest, current)],
+                "parents": [memo[p] for p in data_parents(manifest, current)],
             }
             encoded = json.dumps(payload, sort_keys=True, default=str).encode()
             memo[current] = hashlib.sha256(encoded).hexdigest()[:16]

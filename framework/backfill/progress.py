@@ -25,14 +25,9 @@ from framework.backfill.intervals import Interval, merge_intervals
 from framework.backfill.planner import BackfillPlan, Batch
 from framework.backfill.runs import PreparedBackfill, RunStatus
 from framework.backfill.scheduler import CANCELLED, DONE, FAILED, SKIPPED
+from framework.reporting import whole_column
 
 _STATUS_STYLE = {DONE: "green", FAILED: "bold red", SKIPPED: "yellow", CANCELLED: "yellow"}
-
-
-def _whole(values: Sequence[str], header: str) -> dict[str, Any]:
-    """Column options that keep names and ids whole (they are typed back into `status`/`resume`): on a
-    narrow terminal or a pipe (80 columns), rich wraps the other columns instead of cutting these."""
-    return {"no_wrap": True, "min_width": max([len(header), *(len(value) for value in values)])}
 
 
 def _ranges(intervals: Sequence[Interval]) -> str:
@@ -142,8 +137,8 @@ def render_plan(prepared: PreparedBackfill, console: Console | None = None) -> N
         console.print(f"[dim]note:[/dim] {note}")
     table = Table(title=f"backfill plan · {plan.span.label()} (dry run: nothing ran)", show_edge=False)
     whole = {
-        "model": _whole([model.name for model in plan.models], "model"),
-        "strategy": _whole([model.strategy for model in plan.models], "strategy"),
+        "model": whole_column([model.name for model in plan.models], "model"),
+        "strategy": whole_column([model.strategy for model in plan.models], "strategy"),
     }
     for column in ("model", "strategy", "grain", "intervals", "due", "why", "batches"):
         justify = "right" if column in ("intervals", "due", "batches") else "left"
@@ -175,7 +170,7 @@ def render_summary(result: BackfillResult, console: Console | None = None) -> No
     title = f"backfill {result.run_id or '(nothing due: no run)'} · {result.seconds:.1f}s"
     title += " · cancelled" if result.cancelled else ""
     table = Table(title=title, show_edge=False)
-    table.add_column("model", **_whole([model.name for model in plan.models], "model"))
+    table.add_column("model", **whole_column([model.name for model in plan.models], "model"))
     for column in ("intervals", "due", DONE, FAILED, SKIPPED, CANCELLED):
         table.add_column(column, justify="right")
     for model in plan.models:
@@ -231,7 +226,7 @@ def render_runs(runs: Sequence[RunStatus], console: Console | None = None) -> No
         console.print("no backfill runs in this namespace")
         return
     table = Table(title="backfill runs (newest first)", show_edge=False)
-    table.add_column("run", **_whole([run.run_id for run in runs], "run"))
+    table.add_column("run", **whole_column([run.run_id for run in runs], "run"))
     for column in ("state", "selection", "range", "planned (UTC)", "recorded"):
         table.add_column(column)
     for run in runs:

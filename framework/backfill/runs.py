@@ -28,6 +28,7 @@ from framework.backfill.intervals import BACKFILL_GRAINS, Grain, Interval, inclu
 from framework.backfill.manifest import load_manifest
 from framework.backfill.models import (
     BackfillError,
+    data_parents,
     fingerprints,
     is_always_current,
     partitioned_model,
@@ -176,12 +177,9 @@ def prepare(settings: Settings, request: BackfillRequest, store: StateStore) -> 
 
 def _inputs(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
     """The models, seeds and snapshots whose relations the model reads (through ephemeral models)."""
-    nodes, found = manifest["nodes"], set()
-    for parent in (nodes[unique_id].get("depends_on") or {}).get("nodes") or []:
-        node = nodes.get(parent)
-        if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
-            continue
-        if (node.get("config") or {}).get("materialized") == "ephemeral":
+    found = set()
+    for parent in data_parents(manifest, unique_id):
+        if (manifest["nodes"][parent].get("config") or {}).get("materialized") == "ephemeral":
             found |= _inputs(manifest, parent)
         else:
             found.add(parent)

@@ -765,7 +765,7 @@ class _Run:
                 self.inputs.vars_text,
             )
         except fallback.DbtFailed as exc:
-            raise CompileError(str(exc)) from exc
+            raise CompileError(str(exc), exit_code=2 if exc.warehouse_unreachable else 1) from exc
 
     def _project(self, manifest: dict[str, Any]) -> Any:
         from framework.compile import jinja_env

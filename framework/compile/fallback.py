@@ -21,6 +21,12 @@ _TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d\s+")
 class DbtFailed(Exception):
     """dbt reported an error in the project; the message is dbt's, with file and line."""
 
+    def __init__(self, message: str, warehouse_unreachable: bool = False) -> None:
+        super().__init__(message)
+        # dbt stopped on a database error before compiling any node (exit code 2, not a node's failure): the
+        # warehouse could not be reached or used, which is the environment's fault, not the project's.
+        self.warehouse_unreachable = warehouse_unreachable
+
 
 def _private_settings(settings: Settings, target_path: Path) -> Settings:
     project = dataclasses.replace(settings.project, target_path=target_path)
@@ -63,7 +69,9 @@ def run(
     manifest_path.unlink(missing_ok=True)
     completed = run_dbt_subprocess(_private_settings(settings, target_path), [command], extra)
     if completed.returncode != 0 or not manifest_path.is_file():
-        raise DbtFailed(_error_message((completed.stdout or "") + "\n" + (completed.stderr or "")))
+        message = _error_message((completed.stdout or "") + "\n" + (completed.stderr or ""))
+        unreachable = completed.returncode == 2 and "\nDatabase Error" in f"\n{message}"
+        raise DbtFailed(message, warehouse_unreachable=unreachable)
     return orjson.loads(manifest_path.read_bytes())
 
 

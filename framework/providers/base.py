@@ -24,6 +24,11 @@ class SchemaInfo:
     size_bytes: int | None  # None where the engine does not report sizes
 
 
+class ProviderConnectionError(Exception):
+    """The warehouse could not be reached (down, wrong host, port or credentials): the environment's fault,
+    reported as one line naming the target, never as an internal error."""
+
+
 class Provider(ABC):
     """One connection's worth of engine-specific operations. Use as a context manager."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from framework.providers.base import Provider, SchemaInfo
+from framework.providers.base import Provider, ProviderConnectionError, SchemaInfo
 
 
 class PostgresProvider(Provider):
@@ -17,13 +17,20 @@ class PostgresProvider(Provider):
 
         super().__init__(settings)
         output = resolved_output(settings)
-        self.connection = psycopg2.connect(
-            host=output.get("host", "127.0.0.1"),
-            port=int(output.get("port", 5432)),
-            user=output.get("user", "postgres"),
-            password=output.get("password") or None,
-            dbname=output.get("dbname") or output.get("database"),
-        )
+        host, port = output.get("host", "127.0.0.1"), int(output.get("port", 5432))
+        try:
+            self.connection = psycopg2.connect(
+                host=host,
+                port=port,
+                user=output.get("user", "postgres"),
+                password=output.get("password") or None,
+                dbname=output.get("dbname") or output.get("database"),
+            )
+        except psycopg2.OperationalError as exc:
+            cause = " ".join(str(exc).split())  # psycopg2's message spans lines
+            raise ProviderConnectionError(
+                f"cannot connect to target '{settings.target.name}' (PostgreSQL at {host}:{port}): {cause}"
+            ) from None
         self.connection.autocommit = True
 
     def close(self) -> None:

@@ -116,3 +116,23 @@ def test_missing_project_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: no dbt_project.yml")
     assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_warehouse_is_a_one_line_error_with_exit_code_2(overclock_home: Path) -> None:
+    """Nothing listens on the port: the commands that reach the warehouse themselves (backfill, ns) and the
+    compile that dbt runs against it say so in one line naming the cause, never as an internal error."""
+    from tests.servers import free_port
+
+    port = str(free_port())
+    env = {"OVERCLOCK_PG_HOST": "127.0.0.1", "OVERCLOCK_PG_PORT": port}
+    for command in (["backfill", "status"], ["ns", "list"]):
+        result = overclock(*command, "-t", "postgres", env=env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(
+            f"error: cannot connect to target 'postgres' (PostgreSQL at 127.0.0.1:{port})"
+        )
+        assert "Connection refused" in result.stderr and "internal error" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    compiled = overclock("compile", "-t", "postgres", env=env)
+    assert compiled.returncode == 2, compiled.stdout + compiled.stderr
+    assert f"port {port} failed: Connection refused" in compiled.stderr
