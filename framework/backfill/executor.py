@@ -191,8 +191,25 @@ class InProcessRunner:
 _worker: dict[str, Any] = {}
 
 
+def exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """End this process soon after its parent is gone. A coordinator killed outright (SIGKILL, or SIGTERM,
+    which Python does not turn into cleanup) cannot stop its workers, and an orphaned worker would go on
+    writing batches nobody records, racing the `resume` that redoes them."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:  # an orphan is adopted by init (or a subreaper)
+            time.sleep(poll_seconds)
+        os._exit(1)  # its batch is unrecorded, so resume redoes it; the engine rolls back what was open
+
+    threading.Thread(target=watch, name="exit-with-coordinator", daemon=True).start()
+
+
 def _start_worker(settings: Settings, user_vars: Mapping[str, Any], pool: str) -> None:
     """In each worker process: its own dbt target folder, dbt loaded and the project parsed, once."""
+    exit_with_parent()
     worker_settings = backfill_settings(settings, f"{pool}-worker-{os.getpid()}")
     _worker.update(settings=worker_settings, manifest=parse_manifest(worker_settings), vars=dict(user_vars))
 
