@@ -1,6 +1,8 @@
 """`overclock check` on the 2,500-model synthetic project, beside `dbt compile` in the same run.
 
-    python benchmarks/check/run.py [--models 2500] [--repeat 3]
+    python benchmarks/check/run.py [--models 2500] [--repeat 3] [--quick]
+
+`--quick` (400 models, one warm run) is for development; its results go to check.quick.json.
 
 1. Generate the project (benchmarks/synthetic_project.py) in benchmarks/.work/check/.
 2. The baseline: `dbt compile` as a subprocess, first without partial-parse state, then again with nothing
@@ -54,7 +56,10 @@ def main() -> None:
     )
     parser.add_argument("--models", type=int, default=2500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="400 models, one warm run: for development")
     args = parser.parse_args()
+    if args.quick:
+        args.models, args.repeat = 400, 1
 
     work = WORK_DIR / "check"
     shutil.rmtree(work, ignore_errors=True)
@@ -125,7 +130,7 @@ def main() -> None:
 
     result_record = BenchmarkResult(
         "check",
-        params={"models": args.models, "repeat": args.repeat, "cores": os.cpu_count()},
+        params={"models": args.models, "repeat": args.repeat, "quick": args.quick, "cores": os.cpu_count()},
         metrics={
             "dbt_compile_cold_s": dbt_cold,
             "dbt_compile_nothing_changed_s": dbt_warm,
