@@ -173,7 +173,7 @@ def run_dbt(
                 unmatched.append(spec)
 
     runner = dbtRunner(manifest=manifest, callbacks=[on_event])
-    args = dbt_args(settings, command, extra)
+    args = dbt_args(settings, command, [*extra, *_colour_flags()])
     with dbt_environment(settings):
         try:
             outcome = runner.invoke(args)
@@ -195,6 +195,16 @@ def run_dbt(
         what = ", ".join(str(r["name"]) for r in failed[:5]) or "see the log above"
         return DbtInvocation(EXIT_FAILURE, results, f"{len(failed)} node(s) failed: {what}", unmatched)
     return DbtInvocation(EXIT_OK, results, None, unmatched)
+
+
+def _colour_flags() -> list[str]:
+    """dbt colours its log whatever it is written to: not into a pipe or a CI log file, nor under NO_COLOR,
+    unless DBT_USE_COLORS says otherwise."""
+    if "DBT_USE_COLORS" in os.environ:
+        return []
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return ["--no-use-colors"]
+    return []
 
 
 def release_duckdb_handle() -> None:

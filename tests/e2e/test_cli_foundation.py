@@ -72,6 +72,7 @@ def test_build_one_model_builds_just_that_model(other_project: Path) -> None:
         env={"OTHER_PROJECT_DUCKDB": str(warehouse)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 of 1 OK created" in result.stdout and "\x1b[" not in result.stdout  # no colour codes in a pipe
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         tables = {
             row[0]
