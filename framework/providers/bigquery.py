@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from framework.providers.base import Provider, SchemaInfo
+from framework.providers.base import Provider, ProviderConnectionError, SchemaInfo
 from framework.providers.postgres import resolved_output
 
 
@@ -33,6 +33,35 @@ class BigQueryProvider(Provider):
             location=self.location,
             client_options=ClientOptions(api_endpoint=endpoint) if endpoint else None,
         )
+        self._check_reachable(settings.target.name, endpoint or "BigQuery")
+
+    def _check_reachable(self, target: str, endpoint: str) -> None:
+        """One cheap request with a short retry budget. The client connects lazily, and its default retry
+        keeps trying an unreachable endpoint for ten minutes: a command would hang instead of failing."""
+        import requests
+        from google.api_core.exceptions import GoogleAPIError, RetryError
+        from google.auth.exceptions import TransportError
+        from google.cloud.bigquery.retry import DEFAULT_RETRY
+
+        try:
+            next(
+                iter(
+                    self.client.list_datasets(max_results=1, retry=DEFAULT_RETRY.with_timeout(10), timeout=30)
+                ),
+                None,
+            )
+        except (
+            RetryError,
+            TransportError,
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+        ) as exc:
+            cause = " ".join(str(getattr(exc, "cause", None) or exc).split())
+            raise ProviderConnectionError(
+                f"cannot connect to target '{target}' ({endpoint}): {cause}"
+            ) from None
+        except GoogleAPIError:
+            pass  # reached: a permission error here (no right to list datasets) is not for this check to judge
 
     @property
     def database(self) -> str | None:

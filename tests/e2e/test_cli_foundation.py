@@ -137,3 +137,9 @@ def test_an_unreachable_warehouse_is_a_one_line_error_with_exit_code_2(overclock
     compiled = overclock("compile", "-t", "postgres", env=env)
     assert compiled.returncode == 2, compiled.stdout + compiled.stderr
     assert f"port {port} failed: Connection refused" in compiled.stderr
+    # BigQuery's client connects lazily and would retry for ten minutes: it is asked once, briefly.
+    endpoint = f"http://127.0.0.1:{port}"
+    result = overclock("backfill", "status", "-t", "bigquery", env={"OVERCLOCK_BQ_ENDPOINT": endpoint})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: cannot connect to target 'bigquery' ({endpoint})")
+    assert "Connection refused" in result.stderr
