@@ -44,12 +44,7 @@ class BigQueryProvider(Provider):
         from google.cloud.bigquery.retry import DEFAULT_RETRY
 
         try:
-            next(
-                iter(
-                    self.client.list_datasets(max_results=1, retry=DEFAULT_RETRY.with_timeout(10), timeout=30)
-                ),
-                None,
-            )
+            list(self.client.list_datasets(max_results=1, retry=DEFAULT_RETRY.with_timeout(10), timeout=30))
         except (
             RetryError,
             TransportError,
